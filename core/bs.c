@@ -24,6 +24,9 @@
 /* Start writing a pack back to disk every this many bytes, so the commit's
  * fdatasync finds little left to do instead of a whole import's worth. */
 #define BS_WRITEBACK_STEP ((uint64_t)8 << 20)
+/* The shared append pack rolls over past this: small enough that GC can
+ * free fetched content it no longer needs a pack at a time. */
+#define BS_APPEND_MAX ((uint64_t)64 << 20)
 
 typedef struct bs_pack_s {
   uint64_t id;
@@ -46,6 +49,12 @@ struct bs_s {
   pthread_mutex_t lock; /* next_id and open, shared by batch threads */
   uint64_t next_id;
   bs_ids_t open; /* packs of uncommitted batches: GC keeps them */
+  /* Single puts and bs_put_many (fetched blocks, a few at a time) append
+   * to one pack instead of creating a file each: a remote read of 1 GiB
+   * otherwise made thousands of pack files. Held across the index commit,
+   * so a pack leaves the open list only once all it holds is indexed. */
+  pthread_mutex_t alock;
+  bs_pack_t apack; /* fd -1: none yet */
 };
 
 struct bs_batch_s {
@@ -53,6 +62,7 @@ struct bs_batch_s {
   kv_batch_t *kb;
   size_t mem;    /* bytes held by kb */
   bool has_puts; /* commit must be durable */
+  bool append;   /* writes to bs->apack, under bs->alock */
   bs_pack_t *packs;
   size_t npacks;
   size_t cap;
@@ -204,6 +214,7 @@ static void bs_pack_end(bs_t *bs, bs_pack_t *p, bool discard)
 
   if (p->fd >= 0)
     close(p->fd);
+  p->fd = -1;
   if (discard) {
     bs_pack_name(p->id, name);
     unlinkat(bs->dirfd, name, 0);
@@ -327,6 +338,8 @@ int bs_new(bs_t **out, kv_t *kv)
   bs->dirfd = -1;
   bs->next_id = 1;
   pthread_mutex_init(&bs->lock, NULL);
+  pthread_mutex_init(&bs->alock, NULL);
+  bs->apack.fd = -1;
   *out = bs;
   return 0;
 }
@@ -384,8 +397,11 @@ void bs_free(bs_t *bs)
 {
   if (bs == NULL)
     return;
+  if (bs->apack.fd >= 0)
+    bs_pack_end(bs, &bs->apack, false);
   if (bs->dirfd >= 0)
     close(bs->dirfd);
+  pthread_mutex_destroy(&bs->alock);
   pthread_mutex_destroy(&bs->lock);
   free(bs->open.v);
   free(bs);
@@ -397,8 +413,8 @@ static int bs_batch_commit_int(bs_batch_t *b, bool durable);
 
 int bs_put(bs_t *bs, const cid_t *cid, const uint8_t *data, size_t len)
 {
+  bs_put_item_t item = {cid, data, len};
   uint8_t key[BS_KEY_MAX];
-  bs_batch_t *b;
   size_t klen;
   int rc;
 
@@ -414,14 +430,7 @@ int bs_put(bs_t *bs, const cid_t *cid, const uint8_t *data, size_t len)
      * copy must repair it, and LevelDB writes are cheap appends. */
     return kv_put(bs->kv, key, klen, data, len, false);
   }
-  b = bs_batch_new(bs);
-  if (b == NULL)
-    return -ENOMEM;
-  rc = bs_batch_put_int(b, cid, data, len, true);
-  if (rc == 0)
-    rc = bs_batch_commit_int(b, false);
-  bs_batch_free(b);
-  return rc;
+  return bs_put_many(bs, &item, 1);
 }
 
 int bs_put_many(bs_t *bs, const bs_put_item_t *items, size_t n)
@@ -429,16 +438,17 @@ int bs_put_many(bs_t *bs, const bs_put_item_t *items, size_t n)
   bs_batch_t *b;
   int rc = 0;
 
-  if (n == 1)
-    return bs_put(bs, items[0].cid, items[0].data, items[0].len);
   b = bs_batch_new(bs);
   if (b == NULL)
     return -ENOMEM;
+  b->append = true;
+  pthread_mutex_lock(&bs->alock);
   for (size_t i = 0; rc == 0 && i < n; i++)
     if (!bs_is_identity(items[i].cid))
       rc = bs_batch_put_int(b, items[i].cid, items[i].data, items[i].len, true);
   if (rc == 0)
     rc = bs_batch_commit_int(b, false);
+  pthread_mutex_unlock(&bs->alock);
   bs_batch_free(b);
   return rc;
 }
@@ -576,6 +586,18 @@ static int bs_batch_pack(bs_batch_t *b, bs_pack_t **out)
 {
   int rc;
 
+  if (b->append) {
+    bs_pack_t *a = &b->bs->apack;
+    if (a->fd >= 0 && a->size >= BS_APPEND_MAX)
+      bs_pack_end(b->bs, a, false); /* all it holds is indexed by now */
+    if (a->fd < 0) {
+      rc = bs_pack_new(b->bs, a);
+      if (rc != 0)
+        return rc;
+    }
+    *out = a;
+    return 0;
+  }
   if (b->npacks > 0) {
     bs_pack_t *last = &b->packs[b->npacks - 1];
     if (last->size < BS_PACK_MAX) {
@@ -852,6 +874,7 @@ int bs_gc_packs(bs_t *bs)
   /* Which packs are open and which ids exist is read before the index:
    * a pack whose batch commits after this is either on the open list or
    * at or above limit, so the scan's older view cannot condemn it. */
+  pthread_mutex_lock(&bs->alock);
   pthread_mutex_lock(&bs->lock);
   limit = bs->next_id;
   for (size_t i = 0; rc == 0 && i < bs->open.n; i++)
@@ -859,6 +882,14 @@ int bs_gc_packs(bs_t *bs)
   pthread_mutex_unlock(&bs->lock);
   if (rc == 0)
     rc = bs_live_packs(bs, &live);
+  /* No put is between its write and its commit while alock is held: an
+   * append pack nothing indexed lives in is closed and goes with the other
+   * dead packs (else a node's fetched content could never be freed). */
+  if (rc == 0 && bs->apack.fd >= 0 && !bs_ids_sorted_has(&live, bs->apack.id)) {
+    bs_ids_remove(&open, bs->apack.id);
+    bs_pack_end(bs, &bs->apack, false);
+  }
+  pthread_mutex_unlock(&bs->alock);
   if (rc == 0)
     rc = bs_remove_dead(bs, limit, &open, &live);
   free(open.v);

@@ -66,9 +66,10 @@ int bs_size(bs_t *bs, const cid_t *cid, size_t *len);
 int bs_delete(bs_t *bs, const cid_t *cid);
 
 /* Addition: puts n blocks as bs_put() does (not synced to disk; a put over
- * a corrupt copy repairs it) in one batch, so the large ones share one pack
- * file instead of one new file each (a fetch stores blocks as they arrive).
- * On error none of them is guaranteed stored. */
+ * a corrupt copy repairs it) in one index commit. Large blocks of every
+ * bs_put/bs_put_many call append to one shared pack that rolls over at
+ * 64 MiB, not a new file each (a fetch stores blocks a few at a time as
+ * they arrive). Thread-safe. On error none of them is guaranteed stored. */
 typedef struct bs_put_item_s {
   const cid_t *cid;
   const uint8_t *data;

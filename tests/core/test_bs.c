@@ -520,8 +520,9 @@ static void test_packed_gc(void **state)
   assert_int_equal(bs_put(f->bs, &a, x, n), 0);
   assert_int_equal(bs_put(f->bs, &b, y, n), 0);
   assert_int_equal(pin_add_stored(f->kv, &a, false), 0);
-  assert_int_equal(count_packs(f->blocks), 2);
-  /* b is unpinned: its index entry and its pack go; a stays. */
+  /* Single puts append to one shared pack. */
+  assert_int_equal(count_packs(f->blocks), 1);
+  /* b is unpinned: its index entry goes; the pack stays, a lives in it. */
   assert_int_equal(gc_run(f->kv, f->bs, NULL, NULL, &st), 0);
   assert_int_equal(st.removed, 1);
   assert_int_equal(st.removed_bytes, n);
@@ -533,6 +534,10 @@ static void test_packed_gc(void **state)
   assert_int_equal(bs_delete(f->bs, &a), 0);
   assert_int_equal(bs_gc_packs(f->bs), 1);
   assert_int_equal(count_packs(f->blocks), 0);
+  /* Puts after that start a new pack. */
+  assert_int_equal(bs_put(f->bs, &b, y, n), 0);
+  assert_bytes(f->bs, &b, y, n);
+  assert_int_equal(count_packs(f->blocks), 1);
   free(x);
   free(y);
 }
