@@ -14,9 +14,10 @@ typedef struct memtrim_s {
   int trimmed; /* nothing happened since the last trim */
 } memtrim_t;
 
-/* Once, early in a long-running process: fixed malloc thresholds. glibc
- * otherwise raises its trim threshold after large frees and never gives
- * the free top of a thread's arena back, even to malloc_trim. */
+/* Once, early in a long-running process: fixed malloc thresholds and a
+ * single arena. glibc otherwise raises its trim threshold after large
+ * frees and never gives the free top of a thread's arena back, even to
+ * malloc_trim. */
 void memtrim_setup(void);
 /* Call on every tick of a periodic thread. Returns 1 once after idle_ticks
  * consecutive ticks with almost no CPU used by the process: the caller
