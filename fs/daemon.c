@@ -9,6 +9,7 @@
 #include "api.h"
 #include "cli_int.h"
 #include "err.h"
+#include "memtrim.h"
 #include "node.h"
 
 /* Was any listen address asked for, and did none come up? */
@@ -83,6 +84,7 @@ int cli_cmd_daemon(cli_ctx_t *ctx, int argc, char **argv)
     return rc;
   if (nargs > 0)
     return cli_usage_fail(ctx, "daemon takes no arguments");
+  memtrim_setup(); /* before the repo's first allocations */
   repo = cli_repo(ctx);
   if (repo == NULL)
     return CLI_FAIL;
