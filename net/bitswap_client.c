@@ -43,6 +43,9 @@ static bsw_want_t *want_new(bitswap_t *b, const cid_t *cid)
     return NULL;
   w->cid = *cid;
   w->created_ms = bsw_now(b);
+  /* Decreasing, as kubo's sessions send them; wraps after 2^30 wants,
+   * which only reorders the few in flight then. */
+  w->priority = INT32_MAX - (int32_t)(b->want_seq++ & 0x3fffffff);
   w->hnext = b->buckets[h];
   b->buckets[h] = w;
   w->prev = b->wants_tail;
@@ -105,12 +108,13 @@ static bool active_block_ask(bsw_want_t *w)
   return false;
 }
 
-static void send_entry(bsw_peer_t *p, const cid_t *cid, int type, bool cancel)
+static void send_entry(bsw_peer_t *p, const bsw_want_t *w, int type,
+                       bool cancel)
 {
   bitswap_entry_t e;
   memset(&e, 0, sizeof(e));
-  e.cid = *cid;
-  e.priority = 1;
+  e.cid = w->cid;
+  e.priority = cancel ? 0 : w->priority;
   e.want_type = (uint8_t)type;
   e.cancel = cancel;
   e.send_dont_have = !cancel;
@@ -139,7 +143,7 @@ static void ask(bitswap_t *b, bsw_want_t *w, bsw_peer_t *p, int type)
   a->sent_ms = bsw_now(b);
   if (type == BITSWAP_WANT_BLOCK)
     p->outstanding++;
-  send_entry(p, &w->cid, type, false);
+  send_entry(p, w, type, false);
 }
 
 /* Has p already told us no (this round)? */
@@ -347,7 +351,7 @@ static void withdraw(bsw_want_t *w, const bsw_peer_t *except)
       a->peer->outstanding--;
     if (a->peer != except && a->peer->connected &&
         a->answer != BSW_ANS_DONT_HAVE)
-      send_entry(a->peer, &w->cid, a->type, true);
+      send_entry(a->peer, w, a->type, true);
   }
 }
 
@@ -409,6 +413,7 @@ void bsw_client_block(bsw_peer_t *p, const cid_t *cid, const uint8_t *data,
   if (p->led.bad > 0)
     p->led.bad--;
   b->recent[b->recent_pos++ % BSW_RECENT] = fp;
+  bsw_server_arrived(b, cid, data, len);
   withdraw(w, p);
   x = w->waiters;
   w->waiters = NULL;

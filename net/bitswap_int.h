@@ -46,7 +46,8 @@ typedef struct bsw_pwant_s {
   uint8_t want_type;
   bool send_dont_have;
   bool queued;   /* in a blockstore lookup */
-  bool answered; /* looked up, not here: wait for a new want */
+  bool answered; /* looked up, not here: wait for it to arrive */
+  int32_t priority;
 } bsw_pwant_t;
 
 /* A block loaded for a peer, waiting to go out. */
@@ -78,6 +79,7 @@ struct bsw_peer_s {
   bsw_pwant_t *wl; /* their wantlist */
   size_t nwl;
   bool lookup_busy;
+  bool has_answered; /* some entry waits for a block we lacked */
   /* client side */
   unsigned outstanding; /* our want-blocks awaiting an answer */
   uint64_t session_ms;  /* last HAVE or block from them */
@@ -109,6 +111,7 @@ typedef struct bsw_want_s {
   bsw_ask_t *asks;
   uint64_t created_ms;
   uint64_t broadcast_ms;
+  int32_t priority; /* earlier wants higher: a reader needs them first */
   unsigned rounds;
   bool finding; /* a routing query runs */
   struct bsw_want_s *hnext;
@@ -145,6 +148,7 @@ struct bitswap_s {
   bsw_want_t *wants_head, *wants_tail;
   size_t nwants;
   uint64_t last_refresh_ms;
+  uint32_t want_seq;
   /* multihash fingerprints of blocks that arrived lately (duplicates) */
   uint64_t recent[BSW_RECENT];
   size_t recent_pos;
@@ -174,6 +178,11 @@ uint64_t bsw_fingerprint(const cid_t *cid);
 void bsw_server_entries(bsw_peer_t *p, const bitswap_msg_t *m);
 void bsw_server_pump(bsw_peer_t *p);
 void bsw_server_clear(bsw_peer_t *p);
+/* A block we lacked arrived (verified): peers whose want of it we answered
+ * DONT_HAVE (or not at all) get it, or a HAVE, now, as kubo's engine does
+ * for new blocks. */
+void bsw_server_arrived(bitswap_t *b, const cid_t *cid, const uint8_t *data,
+                        size_t len);
 
 /* bitswap_client.c */
 void bsw_client_block(bsw_peer_t *p, const cid_t *cid, const uint8_t *data,

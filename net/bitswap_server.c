@@ -60,6 +60,7 @@ static void wl_add(bsw_peer_t *p, const bitswap_entry_t *e)
       w->want_type = BITSWAP_WANT_BLOCK;
     w->send_dont_have = e->send_dont_have;
     w->answered = false;
+    w->priority = e->priority;
     return;
   }
   if (p->nwl >= BSW_PEER_WANTLIST_MAX)
@@ -72,12 +73,13 @@ static void wl_add(bsw_peer_t *p, const bitswap_entry_t *e)
   w->cid = e->cid;
   w->want_type = e->want_type;
   w->send_dont_have = e->send_dont_have;
+  w->priority = e->priority;
 }
 
 void bsw_server_entries(bsw_peer_t *p, const bitswap_msg_t *m)
 {
   if (m->full)
-    p->nwl = 0;
+    bsw_server_clear(p);
   for (size_t i = 0; i < m->nentries; i++) {
     const bitswap_entry_t *e = &m->entries[i];
     if (e->cancel) {
@@ -94,6 +96,7 @@ void bsw_server_entries(bsw_peer_t *p, const bitswap_msg_t *m)
 void bsw_server_clear(bsw_peer_t *p)
 {
   p->nwl = 0;
+  p->has_answered = false;
 }
 
 static void lookup_work(uv_work_t *req)
@@ -145,6 +148,7 @@ static void answer(bsw_peer_t *p, item_t *it)
     if (w->send_dont_have)
       bsw_queue_presence(p, &w->cid, BITSWAP_DONT_HAVE);
     w->answered = true;
+    p->has_answered = true;
   }
 }
 
@@ -180,17 +184,23 @@ void bsw_server_pump(bsw_peer_t *p)
   if (b->closing || p->lookup_busy || backlog(p) > BSW_SERVER_HWM)
     return;
   j = NULL;
-  for (size_t i = 0; i < p->nwl; i++) {
-    bsw_pwant_t *w = &p->wl[i];
-    if (w->queued || w->answered)
-      continue;
+  /* Highest priority first, in the order asked among equals. */
+  while (j == NULL || j->n < BSW_LOOKUP_BATCH) {
+    bsw_pwant_t *w = NULL;
+    for (size_t i = 0; i < p->nwl; i++) {
+      bsw_pwant_t *c = &p->wl[i];
+      if (!c->queued && !c->answered &&
+          (w == NULL || c->priority > w->priority))
+        w = c;
+    }
+    if (w == NULL)
+      break;
     if (j == NULL && (j = calloc(1, sizeof(*j))) == NULL)
       return;
     w->queued = true;
     j->items[j->n].cid = w->cid;
     j->items[j->n].want_type = w->want_type;
-    if (++j->n == BSW_LOOKUP_BATCH)
-      break;
+    j->n++;
   }
   if (j == NULL)
     return;
@@ -208,4 +218,33 @@ void bsw_server_pump(bsw_peer_t *p)
   }
   p->lookup_busy = true;
   b->inflight++;
+}
+
+void bsw_server_arrived(bitswap_t *b, const cid_t *cid, const uint8_t *data,
+                        size_t len)
+{
+  for (bsw_peer_t *p = b->peers; p != NULL; p = p->next) {
+    ssize_t k;
+    bsw_oblock_t *ob;
+    if (!p->has_answered || !p->connected)
+      continue;
+    k = wl_find(p, cid);
+    if (k < 0 || !p->wl[k].answered)
+      continue;
+    if (p->wl[k].want_type == BITSWAP_WANT_HAVE && len > BSW_HAVE_INLINE_MAX) {
+      bsw_queue_presence(p, &p->wl[k].cid, BITSWAP_HAVE);
+    } else {
+      if ((ob = malloc(sizeof(*ob))) == NULL ||
+          (ob->data = malloc(len ? len : 1)) == NULL) {
+        free(ob);
+        continue; /* they ask again on their own timeout */
+      }
+      memcpy(ob->data, data, len);
+      ob->cid = p->wl[k].cid; /* their CID version, for the prefix */
+      ob->len = len;
+      bsw_queue_block(p, ob);
+    }
+    wl_remove(p, (size_t)k);
+    bsw_flush(p);
+  }
 }

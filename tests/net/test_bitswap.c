@@ -332,6 +332,42 @@ static void test_want_then_connect_and_cancel(void **state)
   free(d2);
 }
 
+/* b told c DONT_HAVE; once b gets the block (from a, for its own reader)
+ * c gets it from b at once, long before c would ask again. */
+static void test_relay_arrived(void **state)
+{
+  world_t *w = *state;
+  node_t *a = &w->n[0], *b = &w->n[1], *c = &w->n[2];
+  bitswap_config_t bc;
+  cid_t cid;
+  uint8_t *data;
+  got_t gb, gc;
+  uint64_t t0;
+
+  bitswap_free(c->bsw);
+  bitswap_config_init(&bc);
+  bc.want_timeout_ms = 60000;
+  bc.rebroadcast_ms = 60000;
+  assert_int_equal(bitswap_new(&c->bsw, c->h, c->bs, &bc), 0);
+  put_block(a, 150000, 77, &cid, &data);
+  link_nodes(c, b);
+  got_init(&gc);
+  assert_int_equal(bitswap_want(c->bsw, &cid, got_cb, &gc), 0);
+  assert_int_equal(got_wait(&gc, 500), CIPFS_ETIMEOUT); /* b lacks it */
+  link_nodes(b, a);
+  got_init(&gb);
+  t0 = uv_hrtime();
+  assert_int_equal(bitswap_want(b->bsw, &cid, got_cb, &gb), 0);
+  assert_int_equal(got_wait(&gb, 5000), 0);
+  assert_int_equal(got_wait(&gc, 5000), 0);
+  assert_true(uv_hrtime() - t0 < 5000000000ull);
+  assert_int_equal(gc.len, 150000);
+  assert_memory_equal(gc.data, data, gc.len);
+  got_cleanup(&gb);
+  got_cleanup(&gc);
+  free(data);
+}
+
 /* ---- a hand-driven peer ---- */
 
 typedef struct evil_s {
@@ -585,14 +621,16 @@ static void test_evil_silent(void **state)
   run_evil(*state, EVIL_SILENT);
 }
 
-/* ---- a 1.0.0-only peer ---- */
+/* ---- a hand-driven peer speaking one bitswap version ---- */
 
 typedef struct old_s {
   p2p_host_t *h;
+  const char *use; /* the protocol it speaks */
   uv_mutex_t mu;
   buf_t rx;
   size_t nblocks;
   cid_t got;
+  cid_t order[8]; /* the first blocks, as they came */
   char proto[64];
   buf_t out; /* the want to send */
   peerid_t to;
@@ -612,8 +650,11 @@ static void old_read(p2p_stream_t *s, const uint8_t *d, size_t n, void *arg)
          o->rx.len >= (size_t)k + len) {
     if (bitswap_msg_decode(&m, o->rx.data + k, (size_t)len) == 0) {
       for (size_t i = 0; i < m.nblocks; i++)
-        if (bitswap_block_cid(&m.blocks[i], &o->got) == 0)
+        if (bitswap_block_cid(&m.blocks[i], &o->got) == 0) {
+          if (o->nblocks < 8)
+            o->order[o->nblocks] = o->got;
           o->nblocks++;
+        }
       bitswap_msg_cleanup(&m);
     }
     memmove(o->rx.data, o->rx.data + k + len, o->rx.len - (size_t)k - len);
@@ -641,9 +682,9 @@ static void old_opened(p2p_stream_t *s, int err, void *arg)
 
 static void old_go(p2p_host_t *h, void *arg)
 {
-  static const char *const pr[] = {BITSWAP_PROTO_100};
   old_t *o = arg;
-  p2p_handle(h, BITSWAP_PROTO_100, old_stream, o);
+  const char *pr[] = {o->use};
+  p2p_handle(h, o->use, old_stream, o);
   p2p_new_stream(h, &o->to, pr, 1, old_opened, o);
 }
 
@@ -667,6 +708,7 @@ static void test_old_peer_v100(void **state)
   bitswap_free(c->bsw);
   c->bsw = NULL;
   o->h = c->h;
+  o->use = BITSWAP_PROTO_100;
   uv_mutex_init(&o->mu);
   buf_init(&o->rx);
   buf_init(&o->out);
@@ -691,6 +733,55 @@ static void test_old_peer_v100(void **state)
   assert_int_equal(n, 1);
   assert_true(cid_equal(&o->got, &cid));
   assert_string_equal(o->proto, BITSWAP_PROTO_100);
+}
+
+/* Wants of one message are served highest priority first. */
+static void test_priorities(void **state)
+{
+  world_t *w = *state;
+  node_t *a = &w->n[0], *c = &w->n[2];
+  old_t *o = calloc(1, sizeof(*o));
+  static const int32_t prio[3] = {1, 100, 50};
+  bitswap_enc_t enc;
+  bitswap_entry_t en;
+  cid_t cids[3];
+  uint8_t *data;
+  size_t n = 0;
+
+  bitswap_free(c->bsw);
+  c->bsw = NULL;
+  o->h = c->h;
+  o->use = BITSWAP_PROTO_120;
+  uv_mutex_init(&o->mu);
+  buf_init(&o->rx);
+  buf_init(&o->out);
+  o->to = *p2p_host_id(a->h);
+  w->old = o;
+  bitswap_enc_init(&enc, BITSWAP_V120);
+  for (int i = 0; i < 3; i++) {
+    put_block(a, 3000, 300 + (unsigned)i, &cids[i], &data);
+    free(data);
+    memset(&en, 0, sizeof(en));
+    en.cid = cids[i];
+    en.priority = prio[i];
+    en.want_type = BITSWAP_WANT_BLOCK;
+    assert_int_equal(bitswap_enc_entry(&enc, &en), 0);
+  }
+  assert_int_equal(bitswap_enc_finish(&enc, &o->out), 0);
+  bitswap_enc_cleanup(&enc);
+  link_nodes(c, a);
+  assert_int_equal(p2p_host_call(c->h, old_go, o), 0);
+  for (int i = 0; i < 250 && n < 3; i++) {
+    uv_mutex_lock(&o->mu);
+    n = o->nblocks;
+    uv_mutex_unlock(&o->mu);
+    if (n < 3)
+      usleep(20000);
+  }
+  assert_int_equal(n, 3);
+  assert_true(cid_equal(&o->order[0], &cids[1]));
+  assert_true(cid_equal(&o->order[1], &cids[2]));
+  assert_true(cid_equal(&o->order[2], &cids[0]));
 }
 
 static void old_free(void *arg)
@@ -776,8 +867,8 @@ static void test_routing_providers(void **state)
   assert_int_equal(got_wait(&g, 10000), 0);
   assert_memory_equal(g.data, data, g.len);
   assert_true(rt.queries > 0);
-      /* found through routing, then dialled */ /* dialled because routing said
-                                                   so */
+  /* found through routing, then dialled */ /* dialled because routing said
+                                               so */
   got_cleanup(&g);
   free(data);
   bitswap_set_routing(b->bsw, NULL);
@@ -791,11 +882,13 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_fetch_big_blocks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_want_then_connect_and_cancel, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_relay_arrived, setup, teardown),
       cmocka_unit_test_setup_teardown(test_evil_wrong_block, setup, teardown),
       cmocka_unit_test_setup_teardown(test_evil_malformed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_evil_oversized, setup, teardown),
       cmocka_unit_test_setup_teardown(test_evil_silent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_old_peer_v100, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_priorities, setup, teardown),
       cmocka_unit_test_setup_teardown(test_routing_providers, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
