@@ -688,32 +688,56 @@ static void old_go(p2p_host_t *h, void *arg)
   p2p_new_stream(h, &o->to, pr, 1, old_opened, o);
 }
 
+/* c drops its bitswap engine and becomes a hand-driven peer of a that
+ * speaks only use. */
+static old_t *old_new(world_t *w, node_t *c, node_t *a, const char *use)
+{
+  old_t *o = calloc(1, sizeof(*o));
+  bitswap_free(c->bsw);
+  c->bsw = NULL;
+  o->h = c->h;
+  o->use = use;
+  uv_mutex_init(&o->mu);
+  buf_init(&o->rx);
+  buf_init(&o->out);
+  o->to = *p2p_host_id(a->h);
+  w->old = o;
+  return o;
+}
+
+/* Send o->out to a; how many blocks came back within 5 s (at least n). */
+static size_t old_run(old_t *o, node_t *c, node_t *a, size_t n)
+{
+  size_t got = 0;
+  link_nodes(c, a);
+  assert_int_equal(p2p_host_call(c->h, old_go, o), 0);
+  for (int i = 0; i < 250 && got < n; i++) {
+    uv_mutex_lock(&o->mu);
+    got = o->nblocks;
+    uv_mutex_unlock(&o->mu);
+    if (got < n)
+      usleep(20000);
+  }
+  return got;
+}
+
 /* A peer that speaks only 1.0.0 gets its block as kubo sends it there:
  * bare bytes in field 2, on a stream we open with 1.0.0. */
 static void test_old_peer_v100(void **state)
 {
   world_t *w = *state;
   node_t *a = &w->n[0], *c = &w->n[2];
-  old_t *o = calloc(1, sizeof(*o));
+  old_t *o;
   const char *data = "a block for an old peer";
   bitswap_enc_t enc;
   bitswap_entry_t en;
   cid_t cid;
-  size_t n = 0;
 
   assert_int_equal(cid_sum(&cid, 0, CID_CODEC_DAG_PB, MH_SHA2_256,
                            (const uint8_t *)data, strlen(data)),
                    0);
   assert_int_equal(bs_put(a->bs, &cid, (const uint8_t *)data, strlen(data)), 0);
-  bitswap_free(c->bsw);
-  c->bsw = NULL;
-  o->h = c->h;
-  o->use = BITSWAP_PROTO_100;
-  uv_mutex_init(&o->mu);
-  buf_init(&o->rx);
-  buf_init(&o->out);
-  o->to = *p2p_host_id(a->h);
-  w->old = o;
+  o = old_new(w, c, a, BITSWAP_PROTO_100);
   memset(&en, 0, sizeof(en));
   en.cid = cid;
   en.priority = 1;
@@ -721,16 +745,7 @@ static void test_old_peer_v100(void **state)
   assert_int_equal(bitswap_enc_entry(&enc, &en), 0);
   assert_int_equal(bitswap_enc_finish(&enc, &o->out), 0);
   bitswap_enc_cleanup(&enc);
-  link_nodes(c, a);
-  assert_int_equal(p2p_host_call(c->h, old_go, o), 0);
-  for (int i = 0; i < 250 && n == 0; i++) {
-    uv_mutex_lock(&o->mu);
-    n = o->nblocks;
-    uv_mutex_unlock(&o->mu);
-    if (n == 0)
-      usleep(20000);
-  }
-  assert_int_equal(n, 1);
+  assert_int_equal(old_run(o, c, a, 1), 1);
   assert_true(cid_equal(&o->got, &cid));
   assert_string_equal(o->proto, BITSWAP_PROTO_100);
 }
@@ -740,23 +755,13 @@ static void test_priorities(void **state)
 {
   world_t *w = *state;
   node_t *a = &w->n[0], *c = &w->n[2];
-  old_t *o = calloc(1, sizeof(*o));
+  old_t *o = old_new(w, c, a, BITSWAP_PROTO_120);
   static const int32_t prio[3] = {1, 100, 50};
   bitswap_enc_t enc;
   bitswap_entry_t en;
   cid_t cids[3];
   uint8_t *data;
-  size_t n = 0;
 
-  bitswap_free(c->bsw);
-  c->bsw = NULL;
-  o->h = c->h;
-  o->use = BITSWAP_PROTO_120;
-  uv_mutex_init(&o->mu);
-  buf_init(&o->rx);
-  buf_init(&o->out);
-  o->to = *p2p_host_id(a->h);
-  w->old = o;
   bitswap_enc_init(&enc, BITSWAP_V120);
   for (int i = 0; i < 3; i++) {
     put_block(a, 3000, 300 + (unsigned)i, &cids[i], &data);
@@ -769,16 +774,7 @@ static void test_priorities(void **state)
   }
   assert_int_equal(bitswap_enc_finish(&enc, &o->out), 0);
   bitswap_enc_cleanup(&enc);
-  link_nodes(c, a);
-  assert_int_equal(p2p_host_call(c->h, old_go, o), 0);
-  for (int i = 0; i < 250 && n < 3; i++) {
-    uv_mutex_lock(&o->mu);
-    n = o->nblocks;
-    uv_mutex_unlock(&o->mu);
-    if (n < 3)
-      usleep(20000);
-  }
-  assert_int_equal(n, 3);
+  assert_int_equal(old_run(o, c, a, 3), 3);
   assert_true(cid_equal(&o->order[0], &cids[1]));
   assert_true(cid_equal(&o->order[1], &cids[2]));
   assert_true(cid_equal(&o->order[2], &cids[0]));
