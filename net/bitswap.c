@@ -443,6 +443,8 @@ size_t bsw_out_queued(const bsw_peer_t *p)
 static void in_free(bsw_in_t *in)
 {
   bitswap_t *b = in->b;
+  in->peer->nins--;
+  in->peer->in_bytes -= in->rx.len;
   if (in->prev != NULL)
     in->prev->next = in->next;
   else
@@ -580,6 +582,7 @@ static bool in_parse(bsw_in_t *in)
   if (ok && off > 0) {
     memmove(in->rx.data, in->rx.data + off, in->rx.len - off);
     in->rx.len -= off;
+    in->peer->in_bytes -= off;
   }
   return ok;
 }
@@ -587,7 +590,18 @@ static bool in_parse(bsw_in_t *in)
 static void in_read(p2p_stream_t *s, const uint8_t *data, size_t len, void *arg)
 {
   bsw_in_t *in = arg;
-  if (in->b->closing || buf_append(&in->rx, data, len) < 0 || !in_parse(in))
+  bsw_peer_t *p = in->peer;
+  if (in->b->closing || buf_append(&in->rx, data, len) < 0) {
+    p2p_stream_reset(s);
+    return;
+  }
+  p->in_bytes += len;
+  if (p->in_bytes > BSW_PEER_RX_MAX) {
+    bsw_peer_bad(p, 1, "too much unfinished data");
+    p2p_stream_reset(s);
+    return;
+  }
+  if (!in_parse(in))
     p2p_stream_reset(s);
 }
 
@@ -614,13 +628,17 @@ static void on_stream(p2p_stream_t *s, void *arg)
 {
   bitswap_t *b = arg;
   bsw_in_t *in;
-  bsw_peer_t *p;
+  bsw_peer_t *p = NULL;
 
   if (b->closing || (p = bsw_peer(b, p2p_stream_peer(s), true)) == NULL ||
+      p->nins >= BSW_PEER_INBOUND_MAX ||
       (in = calloc(1, sizeof(*in))) == NULL) {
+    if (p != NULL && p->nins >= BSW_PEER_INBOUND_MAX)
+      bsw_peer_bad(p, 1, "too many streams");
     p2p_stream_reset(s);
     return;
   }
+  p->nins++;
   if (!p->connected) {
     p->connected = true;
     bsw_client_peer_new(b, p);

@@ -34,6 +34,14 @@
  * more. */
 #define BSW_NOUT 4
 #define BSW_MORE_STREAMS (1024 * 1024)
+/* Inbound streams one peer may hold open (kubo's engine sends from up to
+ * 8 workers, a stream a message; we open up to BSW_NOUT), and the unparsed
+ * bytes they may buffer together: without these a peer could open a
+ * thousand streams, each with a partial 4 MiB message, and hold gigabytes
+ * of our memory. A stream past either limit is reset and counts against
+ * the peer. */
+#define BSW_PEER_INBOUND_MAX 64
+#define BSW_PEER_RX_MAX (4 * BITSWAP_MAX_MSG)
 
 enum { BSW_OUT_NONE, BSW_OUT_OPENING, BSW_OUT_OPEN };
 enum { BSW_ANS_NONE, BSW_ANS_HAVE, BSW_ANS_DONT_HAVE, BSW_ANS_TIMEOUT };
@@ -79,6 +87,8 @@ struct bsw_peer_s {
   bsw_pwant_t *wl; /* their wantlist */
   size_t nwl;
   bool lookup_busy;
+  unsigned nins;     /* inbound streams open */
+  size_t in_bytes;   /* unparsed bytes they buffer */
   bool has_answered; /* some entry waits for a block we lacked */
   /* client side */
   unsigned outstanding; /* our want-blocks awaiting an answer */

@@ -38,6 +38,7 @@ typedef struct world_s {
   node_t n[NNODES];
   void *evil; /* outlive the hosts: their loops may still call them */
   void *old;
+  void *flood;
 } world_t;
 
 static void node_start(node_t *n, bool with_bitswap)
@@ -101,6 +102,7 @@ static int teardown(void **state)
     evil_free(w->evil);
   if (w->old != NULL)
     old_free(w->old);
+  free(w->flood);
   free(w);
   return 0;
 }
@@ -789,6 +791,120 @@ static void old_free(void *arg)
   free(o);
 }
 
+/* ---- a peer that floods us with streams and unfinished messages ---- */
+
+enum { FLOOD_N = 70, FLOOD_KEPT = 64 };
+
+typedef struct flood_s {
+  uv_mutex_t mu;
+  peerid_t to;
+  p2p_stream_t *s[FLOOD_N];
+  int open, failed; /* streams that are open; closed with an error */
+} flood_t;
+
+static void flood_closed(p2p_stream_t *s, int err, void *arg)
+{
+  flood_t *f = arg;
+  uv_mutex_lock(&f->mu);
+  for (int i = 0; i < FLOOD_N; i++)
+    if (f->s[i] == s)
+      f->s[i] = NULL;
+  f->open--;
+  if (err != 0)
+    f->failed++;
+  uv_mutex_unlock(&f->mu);
+}
+
+static const p2p_stream_cbs_t flood_cbs = {rep_read, rep_eof, rep_drain,
+                                           flood_closed};
+
+/* A message announced as 4 MiB of which only len bytes come. */
+static void flood_write(p2p_stream_t *s, size_t len, bool header)
+{
+  uint8_t *buf = calloc(1, len + 10);
+  size_t k = header ? varint_encode(BITSWAP_MAX_MSG, buf) : 0;
+  p2p_stream_write(s, buf, k + len);
+  free(buf);
+}
+
+static void flood_opened(p2p_stream_t *s, int err, void *arg)
+{
+  flood_t *f = arg;
+  if (err != 0)
+    return;
+  uv_mutex_lock(&f->mu);
+  for (int i = 0; i < FLOOD_N; i++) {
+    if (f->s[i] == NULL) {
+      f->s[i] = s;
+      break;
+    }
+  }
+  f->open++;
+  uv_mutex_unlock(&f->mu);
+  p2p_stream_set_cbs(s, &flood_cbs, f);
+  flood_write(s, 65536, true);
+}
+
+static void flood_go(p2p_host_t *h, void *arg)
+{
+  static const char *const pr[] = {BITSWAP_PROTO_120};
+  flood_t *f = arg;
+  for (int i = 0; i < FLOOD_N; i++)
+    p2p_new_stream(h, &f->to, pr, 1, flood_opened, f);
+}
+
+/* 3 MiB more on every stream still open: past the peer's buffer cap. */
+static void flood_more(p2p_host_t *h, void *arg)
+{
+  flood_t *f = arg;
+  (void)h;
+  for (int i = 0; i < FLOOD_N; i++)
+    if (f->s[i] != NULL)
+      flood_write(f->s[i], 3 * 1024 * 1024, false);
+}
+
+static int flood_wait(flood_t *f, int failed, int ms)
+{
+  int n = 0;
+  for (int i = 0; i < ms / 20; i++) {
+    uv_mutex_lock(&f->mu);
+    n = f->failed;
+    uv_mutex_unlock(&f->mu);
+    if (n >= failed)
+      break;
+    usleep(20000);
+  }
+  return n;
+}
+
+/* One peer gets at most BSW_PEER_INBOUND_MAX (64) inbound streams; the
+ * rest are reset. Streams past the cap on unfinished bytes are reset, and
+ * a peer that keeps at it is dropped with every stream. */
+static void test_inbound_caps(void **state)
+{
+  world_t *w = *state;
+  node_t *a = &w->n[0], *c = &w->n[2];
+  flood_t *f = calloc(1, sizeof(*f));
+
+  bitswap_free(c->bsw);
+  c->bsw = NULL;
+  uv_mutex_init(&f->mu);
+  f->to = *p2p_host_id(a->h);
+  /* Freed at teardown, after the hosts: their loops may call it till then. */
+  w->flood = f;
+  link_nodes(c, a);
+  assert_int_equal(p2p_host_call(c->h, flood_go, f), 0);
+  assert_int_equal(flood_wait(f, FLOOD_N - FLOOD_KEPT, 5000),
+                   FLOOD_N - FLOOD_KEPT);
+  usleep(300000);
+  uv_mutex_lock(&f->mu);
+  assert_int_equal(f->failed, FLOOD_N - FLOOD_KEPT);
+  assert_int_equal(f->open, FLOOD_KEPT);
+  uv_mutex_unlock(&f->mu);
+  assert_int_equal(p2p_host_call(c->h, flood_more, f), 0);
+  assert_int_equal(flood_wait(f, FLOOD_N, 10000), FLOOD_N);
+}
+
 /* ---- routing: providers found elsewhere ---- */
 
 typedef struct fake_rt_s {
@@ -885,6 +1001,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_evil_silent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_old_peer_v100, setup, teardown),
       cmocka_unit_test_setup_teardown(test_priorities, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_inbound_caps, setup, teardown),
       cmocka_unit_test_setup_teardown(test_routing_providers, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
