@@ -19,7 +19,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
 import fs from 'node:fs'
+import { setMaxListeners } from 'node:events'
 import path from 'node:path'
+
+// A large fetch keeps many AbortSignals alive at once; Node's default
+// limit of 10 listeners only prints a warning that is not ours to fix.
+setMaxListeners(Infinity)
 
 async function makeHelia () {
   const helia = createHeliaLight({})
