@@ -8,6 +8,8 @@
 
 #define HAMT_HASH_MURMUR3 0x22
 #define HAMT_DEFAULT_FANOUT 256
+/* The spec's and kubo's largest fanout (10 hash bits a level). */
+#define HAMT_MAX_FANOUT 1024
 
 /* murmur3 x64_128 with seed 0; the first 64-bit half (h1), which boxo
  * writes big-endian and reads bucket bits from MSB first. */

@@ -41,8 +41,9 @@ int importer_dir_new(importer_dir_t **out, const importer_opts_t *o,
   unsigned fanout = o->hamt_fanout;
 
   *out = NULL;
-  /* boxo: a power of two and a multiple of 8; names carry 8 bits/level. */
-  if (fanout < 8 || fanout > 256 || (fanout & (fanout - 1)) != 0)
+  /* kubo: a power of two, a multiple of 8, at most 1024 (a level then
+   * takes 10 bits of the name's hash and prefixes have three digits). */
+  if (fanout < 8 || fanout > HAMT_MAX_FANOUT || (fanout & (fanout - 1)) != 0)
     return CIPFS_EUSAGE;
   d = calloc(1, sizeof(*d));
   if (d == NULL)
@@ -215,7 +216,7 @@ static int shard_node(importer_dir_t *d, dent_t *e, size_t n, unsigned depth,
   int pad = snprintf(NULL, 0, "%X", fanout - 1);
   dagpb_link_t *links = calloc(n, sizeof(*links));
   char **names = calloc(n, sizeof(*names));
-  uint8_t bitfield[32] = {0};
+  uint8_t bitfield[HAMT_MAX_FANOUT / 8] = {0};
   size_t nbytes = fanout / 8, nl = 0, skip = 0;
   uint64_t blen, tsum = 0;
   unixfs_t u;

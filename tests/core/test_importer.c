@@ -702,6 +702,11 @@ static void test_dir_add_rules(void **state)
   assert_string_equal(fmt(&cid, a), fmt(&want, (char[CID_MAX_STR]){0}));
   o.hamt_fanout = 100;
   assert_int_equal(importer_dir_new(&d, &o, &p), CIPFS_EUSAGE);
+  o.hamt_fanout = 2048; /* past kubo's 1024 */
+  assert_int_equal(importer_dir_new(&d, &o, &p), CIPFS_EUSAGE);
+  o.hamt_fanout = 1024;
+  assert_int_equal(importer_dir_new(&d, &o, &p), 0);
+  importer_dir_free(d);
 }
 
 typedef struct events_s {

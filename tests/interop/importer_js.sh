@@ -138,6 +138,11 @@ same "hamt dir" "$("$bin" add -r -Q --only-hash "$h")" \
   "$(ref "$h" | tail -n 1 | cut -d' ' -f1)"
 same "hamt dir cidv1" "$("$bin" add -r -Q --only-hash --cid-version 1 "$h")" \
   "$(ref --cid-version 1 "$h" | tail -n 1 | cut -d' ' -f1)"
+# kubo's largest fanout: 10 bits of hash a level, three-digit prefixes.
+"$bin" config --json Import.UnixFSHAMTDirectoryMaxFanout 1024
+same "hamt dir fanout 1024" "$("$bin" add -r -Q --only-hash "$h")" \
+  "$(ref --fanout-bits 10 "$h" | tail -n 1 | cut -d' ' -f1)"
+"$bin" config --json Import.UnixFSHAMTDirectoryMaxFanout 256
 
 # stdin
 same "stdin" "$(printf 'hello world\n' | "$bin" add -Q --only-hash)" \

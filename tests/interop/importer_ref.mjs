@@ -3,7 +3,7 @@
 // imports resolve:
 //   node interop/importer_ref.mjs [options] PATH
 // Options: --cid-version N, --raw-leaves, --trickle, --chunk N,
-//   --links N, --hidden, --wrap, --profile NAME
+//   --links N, --hidden, --wrap, --profile NAME, --fanout-bits N
 import fs from 'node:fs'
 import path from 'node:path'
 import { importer } from 'ipfs-unixfs-importer'
@@ -13,7 +13,8 @@ import { BlackHoleBlockstore } from 'blockstore-core/black-hole'
 
 function parseArgs (argv) {
   const a = { cidVersion: 0, rawLeaves: undefined, trickle: false, chunk: 262144,
-    links: 174, hidden: false, wrap: false, profile: undefined, target: undefined }
+    links: 174, hidden: false, wrap: false, profile: undefined, target: undefined,
+    fanoutBits: 8 }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
     if (k === '--cid-version') a.cidVersion = Number(argv[++i])
@@ -24,6 +25,7 @@ function parseArgs (argv) {
     else if (k === '--hidden') a.hidden = true
     else if (k === '--wrap') a.wrap = true
     else if (k === '--profile') a.profile = argv[++i]
+    else if (k === '--fanout-bits') a.fanoutBits = Number(argv[++i])
     else a.target = k
   }
   // kubo: CIDv1 turns raw leaves on unless told otherwise
@@ -58,7 +60,8 @@ const opts = {
   rawLeaves: a.rawLeaves,
   wrapWithDirectory: a.wrap,
   reduceSingleLeafToSelf: true,
-  leafType: 'file'
+  leafType: 'file',
+  shardFanoutBits: a.fanoutBits
 }
 if (a.profile !== undefined) {
   opts.profile = a.profile
