@@ -311,6 +311,10 @@ int cli_cmd_repo_gc(cli_ctx_t *ctx, int argc, char **argv)
     rc = gc_run(ctx->repo->kv, ctx->repo->bs, gc_removed, &g, &st);
     repo_gc_unlock(ctx->repo);
   }
+  if (rc == CIPFS_EBUSY)
+    return cli_fail(ctx, rc,
+                    "garbage collection: a file is being written "
+                    "into the mount; try again once it is closed");
   if (rc < 0)
     return cli_fail(ctx, rc, "garbage collection");
   return CLI_OK;

@@ -120,7 +120,9 @@ void fsx_attr_mfs(fsx_t *fx, inode_t *in, const mfs_entry_t *e, struct stat *st)
   st->st_mtim.tv_nsec = e->mtime_nsec;
   pthread_mutex_lock(&in->lock);
   if (in->stg && fstat(in->stg->fd, &sst) == 0) {
-    st->st_size = sst.st_size;
+    off_t size;
+    if (fsx_stage_size(in->stg, &size) == 0)
+      st->st_size = size;
     if (in->stg->dirty)
       st->st_mtim = sst.st_mtim;
   }
@@ -342,7 +344,7 @@ static int open_mfs(fsx_t *fx, inode_t *in, int flags, fh_t *h)
   pthread_mutex_lock(&in->lock);
   if (h->writable || (flags & O_TRUNC))
     rc = fsx_stage(fx, in, (flags & O_TRUNC) != 0, &h->stg);
-  else if (in->stg) /* someone is writing: read what they wrote */
+  else if (in->stg && !in->stg->in_mfs) /* being written: read that */
     rc = fsx_stage(fx, in, false, &h->stg);
   pthread_mutex_unlock(&in->lock);
   if (rc < 0 || h->stg)
@@ -544,6 +546,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
   (void)ino;
   if (h->stg == NULL) {
     read_blocks(fx, req, h, size, (uint64_t)off);
+    return;
+  }
+  /* A file being streamed in, or published since, is read from fd. */
+  pthread_mutex_lock(&h->in->lock);
+  n = fsx_stage_fill(fx, h->in, h->stg);
+  pthread_mutex_unlock(&h->in->lock);
+  if (n < 0) {
+    fuse_reply_err(req, fsx_errno((int)n));
     return;
   }
   rb = rbuf_get(fx, size);

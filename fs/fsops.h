@@ -37,11 +37,21 @@ typedef struct fsx_s {
 } fsx_t;
 
 /* A published file open for writing: one per inode, shared by its
- * handles. The file is already unlinked: a crash leaves nothing behind. */
+ * handles. The file is already unlinked: a crash leaves nothing behind.
+ * Writes in order from offset 0 (a cp) skip it: they go straight to an
+ * importer, so copy-in writes the data once; fd takes over, filled with
+ * what was imported, when anything else touches the content (a read, a
+ * write elsewhere, a truncate, a write after a flush). All under the
+ * inode's lock. */
 typedef struct staging_s {
   int fd;
   int refs;
-  bool dirty; /* written since the last import */
+  bool dirty;                  /* written since the last import */
+  struct importer_file_s *imp; /* streaming: fd is empty, imp has it all */
+  uint64_t imp_off;            /* bytes streamed */
+  bool in_mfs;    /* fd is empty: the content is the published CID */
+  bool no_stream; /* the content went through fd: it stays there */
+  bool lost;      /* a streamed write failed: what it had is gone */
 } staging_t;
 
 typedef enum { FH_CID_FILE, FH_MFS_FILE, FH_DIR } fh_kind_t;
@@ -92,5 +102,10 @@ bool fsx_is_cid_name(const char *name, size_t len);
 int fsx_stage(fsx_t *fx, inode_t *in, bool trunc, staging_t **out);
 void fsx_unstage(fsx_t *fx, inode_t *in, staging_t *stg);
 int fsx_publish(fsx_t *fx, inode_t *in, staging_t *stg);
+/* Make stg->fd hold the file's content (it may be streaming, or already
+ * published and empty). */
+int fsx_stage_fill(fsx_t *fx, inode_t *in, staging_t *stg);
+/* Logical size of a staged file. */
+int fsx_stage_size(staging_t *stg, off_t *size);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "exporter.h"
+#include "importer.h"
 
 #define COPY_CHUNK (1024 * 1024)
 
@@ -46,6 +47,75 @@ static int copy_in(fsx_t *fx, const cid_t *cid, int fd)
   return rc;
 }
 
+/* Drop a streaming import without using it. */
+static void stream_drop(fsx_t *fx, staging_t *s)
+{
+  if (s->imp == NULL)
+    return;
+  importer_file_free(s->imp);
+  s->imp = NULL;
+  s->imp_off = 0;
+  repo_gc_lock_shared(fx->node->repo);
+  node_stream_add(fx->node, -1);
+  repo_gc_unlock(fx->node->repo);
+}
+
+/* Finish a streaming import: the CID of what was written. GC stays off
+ * (the caller holds the shared GC lock) until the CID is referenced. */
+static int stream_finish(fsx_t *fx, staging_t *s, cid_t *cid, uint64_t *size,
+                         uint64_t *tsize)
+{
+  int rc = importer_file_finish(s->imp, cid, size, tsize);
+  importer_file_free(s->imp);
+  s->imp = NULL;
+  s->imp_off = 0;
+  node_stream_add(fx->node, -1);
+  return rc;
+}
+
+int fsx_stage_fill(fsx_t *fx, inode_t *in, staging_t *s)
+{
+  mfs_entry_t e;
+  cid_t cid;
+  uint64_t size, tsize;
+  int rc = 0;
+
+  if (s->lost)
+    return -EIO;
+  if (s->imp != NULL) {
+    repo_gc_lock_shared(fx->node->repo);
+    rc = stream_finish(fx, s, &cid, &size, &tsize);
+    if (rc == 0 && size > 0)
+      rc = copy_in(fx, &cid, s->fd);
+    repo_gc_unlock(fx->node->repo);
+    s->no_stream = true;
+    s->lost = rc < 0;
+    return rc;
+  }
+  if (s->in_mfs) {
+    s->in_mfs = false;
+    s->no_stream = true;
+    rc = mfs_get(fx->node->mfs, in->mfs_id, &e, NULL, NULL);
+    if (rc == 0 && e.size > 0)
+      rc = copy_in(fx, &e.cid, s->fd);
+    s->lost = rc < 0;
+  }
+  return rc;
+}
+
+int fsx_stage_size(staging_t *s, off_t *size)
+{
+  struct stat st;
+  if (s->imp != NULL) {
+    *size = (off_t)s->imp_off;
+    return 0;
+  }
+  if (s->in_mfs || fstat(s->fd, &st) < 0)
+    return -1; /* the published size holds */
+  *size = st.st_size;
+  return 0;
+}
+
 int fsx_stage(fsx_t *fx, inode_t *in, bool trunc, staging_t **out)
 {
   mfs_entry_t e;
@@ -53,8 +123,12 @@ int fsx_stage(fsx_t *fx, inode_t *in, bool trunc, staging_t **out)
   int rc;
 
   if (s) {
-    if (trunc && ftruncate(s->fd, 0) == 0)
-      s->dirty = true;
+    if (trunc) {
+      stream_drop(fx, s);
+      s->in_mfs = s->no_stream = s->lost = false;
+      if (ftruncate(s->fd, 0) == 0)
+        s->dirty = true;
+    }
     s->refs++;
     *out = s;
     return 0;
@@ -89,9 +163,9 @@ int fsx_stage(fsx_t *fx, inode_t *in, bool trunc, staging_t **out)
 
 void fsx_unstage(fsx_t *fx, inode_t *in, staging_t *stg)
 {
-  (void)fx;
   if (--stg->refs > 0)
     return;
+  stream_drop(fx, stg);
   close(stg->fd);
   if (in->stg == stg)
     in->stg = NULL;
@@ -103,14 +177,29 @@ int fsx_publish(fsx_t *fx, inode_t *in, staging_t *stg)
   char s[CID_MAX_STR];
   cid_t cid;
   uint64_t size, tsize;
+  bool streamed;
   int rc;
 
   /* Until mfs records the new CID, nothing GC reads references its
    * blocks: hold GC off from the first block to the record. */
+  if (stg->lost)
+    return -EIO;
   repo_gc_lock_shared(fx->node->repo);
-  rc = node_import_fd(fx->node, stg->fd, &cid, &size, &tsize);
+  streamed = stg->imp != NULL;
+  if (streamed)
+    rc = stream_finish(fx, stg, &cid, &size, &tsize);
+  else if (stg->in_mfs)
+    rc = CIPFS_ENOTFOUND; /* published already; nothing written since */
+  else
+    rc = node_import_fd(fx->node, stg->fd, &cid, &size, &tsize);
   if (rc >= 0)
     rc = mfs_set_content(fx->node->mfs, in->mfs_id, &cid, size, tsize);
+  /* fd is empty: the published CID is the content now (or, had that
+   * failed, nothing is: the streamed bytes are gone). */
+  if (streamed) {
+    stg->in_mfs = rc >= 0;
+    stg->lost = rc < 0 && rc != CIPFS_ENOTFOUND;
+  }
   repo_gc_unlock(fx->node->repo);
   if (rc == CIPFS_ENOTFOUND)
     rc = 0; /* removed while open: nothing to publish */
@@ -373,14 +462,72 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
   fuse_reply_err(req, err != 0 ? err : EPERM);
 }
 
+/* Feed a write to the staging's importer when it continues the stream
+ * from offset 0: 1 when taken, 0 when fd must take it, or an error. Under
+ * the inode's lock. */
+static int stream_write(fsx_t *fx, staging_t *s, const uint8_t *buf,
+                        size_t size, off_t off)
+{
+  struct stat st;
+  int rc;
+
+  if (s->lost)
+    return -EIO;
+  if (s->no_stream || s->in_mfs)
+    return 0;
+  if (s->imp == NULL) {
+    if (off != 0 || fstat(s->fd, &st) < 0 || st.st_size != 0)
+      return 0;
+  } else if ((uint64_t)off != s->imp_off) {
+    return 0;
+  }
+  /* Shared GC lock: no GC between a block's write and the count that
+   * keeps GC away from it. */
+  repo_gc_lock_shared(fx->node->repo);
+  rc = 0;
+  if (s->imp == NULL) {
+    rc = importer_file_new(&s->imp, &fx->node->iopts, &fx->node->put);
+    if (rc == 0)
+      node_stream_add(fx->node, 1);
+  }
+  if (rc == 0)
+    rc = importer_file_write(s->imp, buf, size);
+  repo_gc_unlock(fx->node->repo);
+  if (rc < 0) {
+    /* What the importer took is gone: the file cannot be published. */
+    s->lost = s->imp != NULL;
+    stream_drop(fx, s);
+    return rc;
+  }
+  s->imp_off += size;
+  s->dirty = true;
+  (void)futimens(s->fd, NULL); /* getattr's mtime */
+  return 1;
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
                      size_t size, off_t off, struct fuse_file_info *fi)
 {
+  fsx_t *fx = fsx_of(req);
   fh_t *h = (fh_t *)(uintptr_t)fi->fh;
   size_t done = 0;
+  int rc;
 
   if (h->stg == NULL || !h->writable) {
     fuse_reply_err(req, EBADF);
+    return;
+  }
+  pthread_mutex_lock(&h->in->lock);
+  rc = stream_write(fx, h->stg, (const uint8_t *)buf, size, off);
+  if (rc == 0) /* not in order: the content goes back to fd */
+    rc = fsx_stage_fill(fx, h->in, h->stg);
+  pthread_mutex_unlock(&h->in->lock);
+  if (rc < 0) {
+    fuse_reply_err(req, fsx_errno(rc));
+    return;
+  }
+  if (rc == 1) {
+    fuse_reply_write(req, size);
     return;
   }
   while (done < size) {
@@ -406,6 +553,8 @@ static int truncate_mfs(fsx_t *fx, inode_t *in, off_t size)
   int rc;
   pthread_mutex_lock(&in->lock);
   rc = fsx_stage(fx, in, size == 0, &stg);
+  if (rc == 0 && size != 0)
+    rc = fsx_stage_fill(fx, in, stg);
   if (rc == 0) {
     if (ftruncate(stg->fd, size) < 0)
       rc = -errno;

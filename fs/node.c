@@ -247,7 +247,21 @@ static int empty_file(node_t *n)
 static int node_gc_prepare(void *arg)
 {
   node_t *n = arg;
+  int busy;
+  pthread_mutex_lock(&n->stream_lock);
+  busy = n->streaming;
+  pthread_mutex_unlock(&n->stream_lock);
+  /* A file being copied in holds blocks nothing references yet. */
+  if (busy > 0)
+    return CIPFS_EBUSY;
   return mfs_flush(n->mfs);
+}
+
+void node_stream_add(node_t *n, int delta)
+{
+  pthread_mutex_lock(&n->stream_lock);
+  n->streaming += delta;
+  pthread_mutex_unlock(&n->stream_lock);
 }
 
 int node_open(node_t **out, repo_t *repo, const importer_opts_t *iopts,
@@ -263,6 +277,7 @@ int node_open(node_t **out, repo_t *repo, const importer_opts_t *iopts,
   n->verbose = verbose;
   n->log = log ? log : stderr;
   pthread_mutex_init(&n->log_lock, NULL);
+  pthread_mutex_init(&n->stream_lock, NULL);
   pthread_mutex_init(&n->flock, NULL);
   pthread_cond_init(&n->fcond, NULL);
   len = strlen(repo->path) + 16;
@@ -326,5 +341,6 @@ void node_close(node_t *n)
   pthread_cond_destroy(&n->fcond);
   pthread_mutex_destroy(&n->flock);
   pthread_mutex_destroy(&n->log_lock);
+  pthread_mutex_destroy(&n->stream_lock);
   free(n);
 }

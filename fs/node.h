@@ -54,6 +54,11 @@ typedef struct node_s {
   bool host_started;    /* p2p_host_start succeeded */
   char listen_err[256]; /* the first listen failure, or "" */
   bool closing;         /* node_begin_close (atomic access) */
+  /* Files being imported while they are written (fs/fsops_w.c): their
+   * blocks are referenced by nothing yet, so GC must wait. Changed under
+   * the repo's shared GC lock, read under the exclusive one. */
+  int streaming;
+  pthread_mutex_t stream_lock;
 } node_t;
 
 /* Cipfs.FetchTimeout: milliseconds as a number, or a duration string
@@ -79,6 +84,10 @@ void node_set_idle_hook(node_t *n, void (*fn)(void *), void *arg);
 void node_tree_changed(node_t *n);
 /* An anonymous (already unlinked) file in the staging directory. */
 int node_stage_fd(node_t *n, int *fd);
+/* +1 when an import that runs across calls (a file streamed in) starts,
+ * -1 when it ends; GC refuses to run (CIPFS_EBUSY) while any is open.
+ * Call with the repo's GC lock held shared. */
+void node_stream_add(node_t *n, int delta);
 /* Import fd's whole content as `cipfs add` would. */
 int node_import_fd(node_t *n, int fd, cid_t *cid, uint64_t *size,
                    uint64_t *tsize);
