@@ -2,8 +2,8 @@
 # Copy-in imports writes made in order from offset 0 as they come (the
 # data is written once, not staged first). Everything else a program may
 # do to a file it writes still works: read it back mid-way, fsync and
-# carry on, write out of order, truncate, append; GC waits for no one but
-# refuses while a file is half streamed, and keeps its blocks.
+# carry on, write out of order, truncate, append; GC waits for a file
+# that is half streamed, and keeps its blocks.
 . "$(dirname "$0")/mount_lib.bash"
 
 src=$T/src
@@ -108,8 +108,8 @@ os.close(fd)
 PY
 writer=$!
 # The writer waits on the fifo: should the test fail, stop it (and a GC
-# waiting for it) too. cleanup
-# takes the exit status from $?, so hand it the script's.
+# waiting for it) too. cleanup takes the exit status from $?, so hand it
+# the script's.
 trap 'rc=$?; kill "$writer" ${gc:+"$gc"} 2>/dev/null || true; (exit "$rc") || cleanup; cleanup' EXIT
 for _ in $(seq 100); do [ -e "$T/go.ready" ] && break; sleep 0.1; done
 [ -e "$T/go.ready" ] || fail "writer did not start"
