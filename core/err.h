@@ -45,8 +45,7 @@
   XX(TIMEOUT, "timed out")                                                     \
   XX(CANCELED, "canceled")                                                     \
   XX(USAGE, "bad usage")                                                       \
-  XX(IPLD, "malformed DAG-CBOR or DAG-JSON block")                             \
-  XX(BUSY, "busy")
+  XX(IPLD, "malformed DAG-CBOR or DAG-JSON block")
 
 /* -errno values lie in (CIPFS_ERR_BASE, 0); project codes start well below. */
 #define CIPFS_ERR_BASE (-4096)

@@ -552,6 +552,20 @@ out:
   return rc;
 }
 
+int importer_file_pending(const importer_file_t *f, importer_cid_cb cb,
+                          void *arg)
+{
+  int rc = 0;
+
+  for (size_t i = 0; rc == 0 && i < f->nlevels; i++)
+    for (size_t j = 0; rc == 0 && j < f->levels[i].n; j++)
+      rc = cb(arg, &f->levels[i].v[j].cid);
+  for (size_t i = 0; rc == 0 && i < f->depth; i++)
+    for (size_t j = 0; rc == 0 && j < f->stack[i].links.n; j++)
+      rc = cb(arg, &f->stack[i].links.v[j].cid);
+  return rc;
+}
+
 void importer_file_free(importer_file_t *f)
 {
   if (f == NULL)

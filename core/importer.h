@@ -56,6 +56,13 @@ int importer_file_write(importer_file_t *f, const uint8_t *data, size_t len);
 int importer_file_finish(importer_file_t *f, cid_t *cid, uint64_t *size,
                          uint64_t *tsize);
 void importer_file_free(importer_file_t *f);
+/* Addition: cb for every node written so far that no written node links
+ * to yet. Every block the import has stored is reachable from them: what
+ * GC must keep while an import runs across calls (a file streamed into the
+ * mount). Stops at cb's first non-zero return. */
+typedef int (*importer_cid_cb)(void *arg, const cid_t *cid);
+int importer_file_pending(const importer_file_t *f, importer_cid_cb cb,
+                          void *arg);
 
 /* One directory node; switches to a HAMT shard past the threshold. Used by
  * tree import and by the mount's published tree. Names are copied. */

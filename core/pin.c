@@ -549,7 +549,8 @@ static int gc_mark_fs_root(kv_t *kv, bs_t *bs, mhset_t *marked)
  * them: a direct pin marked first would hide the descendants it shares
  * with a recursive pin or the published tree, and GC would delete them.
  */
-static int gc_mark(kv_t *kv, bs_t *bs, mhset_t *marked)
+static int gc_mark(kv_t *kv, bs_t *bs, const cid_t *roots, size_t nroots,
+                   mhset_t *marked)
 {
   gc_mark_t m = {bs, marked};
   int rc;
@@ -557,6 +558,8 @@ static int gc_mark(kv_t *kv, bs_t *bs, mhset_t *marked)
   rc = pin_each(kv, PIN_RECURSIVE, gc_mark_pin, &m);
   if (rc == 0)
     rc = gc_mark_fs_root(kv, bs, marked);
+  for (size_t i = 0; rc == 0 && i < nroots; i++)
+    rc = pin_walk_local(bs, &roots[i], marked, NULL, NULL);
   if (rc == 0)
     rc = pin_each(kv, PIN_DIRECT, gc_mark_pin, &m);
   return rc;
@@ -634,6 +637,12 @@ static int gc_sweep(kv_iter_t *it, gc_sweep_t *s, const mhset_t *marked,
 
 int gc_run(kv_t *kv, bs_t *bs, gc_removed_cb cb, void *arg, gc_stats_t *stats)
 {
+  return gc_run_roots(kv, bs, NULL, 0, cb, arg, stats);
+}
+
+int gc_run_roots(kv_t *kv, bs_t *bs, const cid_t *roots, size_t nroots,
+                 gc_removed_cb cb, void *arg, gc_stats_t *stats)
+{
   gc_stats_t local = {0};
   gc_sweep_t *s = NULL;
   kv_iter_t *it = NULL, *fit = NULL;
@@ -653,7 +662,7 @@ int gc_run(kv_t *kv, bs_t *bs, gc_removed_cb cb, void *arg, gc_stats_t *stats)
   rc = kv_iter_new(&fit, kv, BS_KEY_FILE, 2);
   if (rc != 0)
     goto out;
-  rc = gc_mark(kv, bs, &marked);
+  rc = gc_mark(kv, bs, roots, nroots, &marked);
   if (rc != 0)
     goto out;
   s = calloc(1, sizeof(*s));

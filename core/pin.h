@@ -103,5 +103,9 @@ typedef int (*gc_removed_cb)(void *arg, const cid_t *cid, size_t size);
  * started are never deleted by it.
  */
 int gc_run(kv_t *kv, bs_t *bs, gc_removed_cb cb, void *arg, gc_stats_t *stats);
+/* Addition: gc_run keeping the DAGs below roots[0..nroots) too (imports
+ * still running, whose blocks nothing else references yet). */
+int gc_run_roots(kv_t *kv, bs_t *bs, const cid_t *roots, size_t nroots,
+                 gc_removed_cb cb, void *arg, gc_stats_t *stats);
 
 #endif

@@ -20,6 +20,11 @@
  *   reserve     1 MiB of disk held so a full disk cannot keep the repo from
  *               opening (repo_open gives it back when LevelDB needs room)
  */
+/* Lists roots GC must keep besides pins and the published tree: cb for
+ * each, stopping at cb's first non-zero return. */
+typedef int (*repo_gc_root_cb)(void *cbarg, const cid_t *cid);
+typedef int (*repo_gc_roots_fn)(void *arg, repo_gc_root_cb cb, void *cbarg);
+
 typedef struct repo_s {
   char *path;
   cfg_t *cfg;
@@ -32,6 +37,8 @@ typedef struct repo_s {
   pthread_rwlock_t gc_lock;
   int (*gc_prepare)(void *arg);
   void *gc_prepare_arg;
+  repo_gc_roots_fn gc_roots;
+  void *gc_roots_arg;
 } repo_t;
 
 /* $CIPFS_PATH, else $HOME/.cipfs. -ENAMETOOLONG, CIPFS_ENOREPO (no HOME). */
@@ -67,5 +74,10 @@ void repo_gc_unlock(repo_t *r);
 /* cb (may be NULL to clear) runs under the exclusive lock before each GC;
  * it must not take the GC lock itself. */
 void repo_set_gc_prepare(repo_t *r, int (*cb)(void *arg), void *arg);
+/* fn (may be NULL to clear) lists extra roots (a running node's imports in
+ * progress); repo_gc_extra_roots collects them into a malloc'd array.
+ * Both under the exclusive lock. */
+void repo_set_gc_roots(repo_t *r, repo_gc_roots_fn fn, void *arg);
+int repo_gc_extra_roots(repo_t *r, cid_t **roots, size_t *n);
 
 #endif

@@ -271,9 +271,6 @@ int cli_cmd_pin_ls(cli_ctx_t *ctx, int argc, char **argv)
 
 /* ---- repo gc ----------------------------------------------------------- */
 
-#define GC_BUSY_WAIT_MS 60000
-#define GC_BUSY_POLL_MS 20
-
 typedef struct gc_print_s {
   cli_ctx_t *ctx;
   bool quiet;
@@ -308,23 +305,19 @@ int cli_cmd_repo_gc(cli_ctx_t *ctx, int argc, char **argv)
   g.ctx = ctx;
   g.quiet = opts[0].on;
   /* No add, pin or publish is between storing blocks and recording them
-   * while GC runs (they hold the lock shared). A file being copied into
-   * the mount holds blocks nothing references until it is closed: wait
-   * for it, as kubo's GC waits for adds, but not forever. */
-  for (int waited = 0;; waited += GC_BUSY_POLL_MS) {
-    rc = repo_gc_lock_exclusive(ctx->repo);
-    if (rc != CIPFS_EBUSY || waited >= GC_BUSY_WAIT_MS)
-      break;
-    usleep(GC_BUSY_POLL_MS * 1000);
-  }
+   * while GC runs (they hold the lock shared). Files being copied into the
+   * mount keep what they wrote so far as extra roots. */
+  rc = repo_gc_lock_exclusive(ctx->repo);
   if (rc == 0) {
-    rc = gc_run(ctx->repo->kv, ctx->repo->bs, gc_removed, &g, &st);
+    cid_t *roots = NULL;
+    size_t nroots = 0;
+    rc = repo_gc_extra_roots(ctx->repo, &roots, &nroots);
+    if (rc == 0)
+      rc = gc_run_roots(ctx->repo->kv, ctx->repo->bs, roots, nroots, gc_removed,
+                        &g, &st);
+    free(roots);
     repo_gc_unlock(ctx->repo);
   }
-  if (rc == CIPFS_EBUSY)
-    return cli_fail(ctx, rc,
-                    "garbage collection: a file is still being written into "
-                    "the mount after a minute; try again once it is closed");
   if (rc < 0)
     return cli_fail(ctx, rc, "garbage collection");
   return CLI_OK;

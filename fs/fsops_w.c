@@ -52,24 +52,24 @@ static void stream_drop(fsx_t *fx, staging_t *s)
 {
   if (s->imp == NULL)
     return;
+  repo_gc_lock_shared(fx->node->repo);
+  node_stream_end(fx->node, s->imp);
   importer_file_free(s->imp);
+  repo_gc_unlock(fx->node->repo);
   s->imp = NULL;
   s->imp_off = 0;
-  repo_gc_lock_shared(fx->node->repo);
-  node_stream_add(fx->node, -1);
-  repo_gc_unlock(fx->node->repo);
 }
 
-/* Finish a streaming import: the CID of what was written. GC stays off
- * (the caller holds the shared GC lock) until the CID is referenced. */
+/* Finish a streaming import: the CID of what was written. The caller
+ * holds the shared GC lock until the CID is referenced. */
 static int stream_finish(fsx_t *fx, staging_t *s, cid_t *cid, uint64_t *size,
                          uint64_t *tsize)
 {
   int rc = importer_file_finish(s->imp, cid, size, tsize);
+  node_stream_end(fx->node, s->imp);
   importer_file_free(s->imp);
   s->imp = NULL;
   s->imp_off = 0;
-  node_stream_add(fx->node, -1);
   return rc;
 }
 
@@ -481,14 +481,16 @@ static int stream_write(fsx_t *fx, staging_t *s, const uint8_t *buf,
   } else if ((uint64_t)off != s->imp_off) {
     return 0;
   }
-  /* Shared GC lock: no GC between a block's write and the count that
-   * keeps GC away from it. */
+  /* Shared GC lock: GC sees the import's state between writes only, and
+   * keeps what it wrote (node_stream_begin). */
   repo_gc_lock_shared(fx->node->repo);
   rc = 0;
   if (s->imp == NULL) {
     rc = importer_file_new(&s->imp, &fx->node->iopts, &fx->node->put);
-    if (rc == 0)
-      node_stream_add(fx->node, 1);
+    if (rc == 0 && (rc = node_stream_begin(fx->node, s->imp)) < 0) {
+      importer_file_free(s->imp);
+      s->imp = NULL;
+    }
   }
   if (rc == 0)
     rc = importer_file_write(s->imp, buf, size);

@@ -247,20 +247,51 @@ static int empty_file(node_t *n)
 static int node_gc_prepare(void *arg)
 {
   node_t *n = arg;
-  int busy;
-  pthread_mutex_lock(&n->stream_lock);
-  busy = n->streaming;
-  pthread_mutex_unlock(&n->stream_lock);
-  /* A file being copied in holds blocks nothing references yet. */
-  if (busy > 0)
-    return CIPFS_EBUSY;
   return mfs_flush(n->mfs);
 }
 
-void node_stream_add(node_t *n, int delta)
+/* GC's extra roots: what the files being streamed in wrote so far. No
+ * streamed write runs meanwhile (GC holds its lock exclusively). */
+static int node_gc_roots(void *arg, repo_gc_root_cb cb, void *cbarg)
+{
+  node_t *n = arg;
+  int rc = 0;
+  pthread_mutex_lock(&n->stream_lock);
+  for (size_t i = 0; rc == 0 && i < n->nstreams; i++)
+    rc = importer_file_pending(n->streams[i], cb, cbarg);
+  pthread_mutex_unlock(&n->stream_lock);
+  return rc;
+}
+
+int node_stream_begin(node_t *n, importer_file_t *imp)
+{
+  int rc = 0;
+  pthread_mutex_lock(&n->stream_lock);
+  if (n->nstreams == n->cap_streams) {
+    size_t cap = n->cap_streams ? n->cap_streams * 2 : 8;
+    importer_file_t **v = realloc(n->streams, cap * sizeof(*v));
+    if (v == NULL) {
+      rc = -ENOMEM;
+    } else {
+      n->streams = v;
+      n->cap_streams = cap;
+    }
+  }
+  if (rc == 0)
+    n->streams[n->nstreams++] = imp;
+  pthread_mutex_unlock(&n->stream_lock);
+  return rc;
+}
+
+void node_stream_end(node_t *n, importer_file_t *imp)
 {
   pthread_mutex_lock(&n->stream_lock);
-  n->streaming += delta;
+  for (size_t i = 0; i < n->nstreams; i++) {
+    if (n->streams[i] == imp) {
+      n->streams[i] = n->streams[--n->nstreams];
+      break;
+    }
+  }
   pthread_mutex_unlock(&n->stream_lock);
 }
 
@@ -309,6 +340,7 @@ int node_open(node_t **out, repo_t *repo, const importer_opts_t *iopts,
   /* GC marks from "f/root": files recorded since the last flush must be
    * in it before GC looks. */
   repo_set_gc_prepare(repo, node_gc_prepare, n);
+  repo_set_gc_roots(repo, node_gc_roots, n);
   rc = node_net_start(n);
   if (rc < 0)
     goto fail;
@@ -335,6 +367,8 @@ void node_close(node_t *n)
   }
   if (n->repo->gc_prepare_arg == n)
     repo_set_gc_prepare(n->repo, NULL, NULL);
+  if (n->repo->gc_roots_arg == n)
+    repo_set_gc_roots(n->repo, NULL, NULL);
   mfs_close(n->mfs);
   fetch_free(n->fetch);
   free(n->staging);
@@ -342,5 +376,6 @@ void node_close(node_t *n)
   pthread_mutex_destroy(&n->flock);
   pthread_mutex_destroy(&n->log_lock);
   pthread_mutex_destroy(&n->stream_lock);
+  free(n->streams);
   free(n);
 }

@@ -55,9 +55,11 @@ typedef struct node_s {
   char listen_err[256]; /* the first listen failure, or "" */
   bool closing;         /* node_begin_close (atomic access) */
   /* Files being imported while they are written (fs/fsops_w.c): their
-   * blocks are referenced by nothing yet, so GC must wait. Changed under
-   * the repo's shared GC lock, read under the exclusive one. */
-  int streaming;
+   * blocks are referenced by nothing else yet, so GC keeps what they wrote
+   * as extra roots. Changed under the repo's shared GC lock, read under
+   * the exclusive one. */
+  struct importer_file_s **streams;
+  size_t nstreams, cap_streams;
   pthread_mutex_t stream_lock;
 } node_t;
 
@@ -84,10 +86,11 @@ void node_set_idle_hook(node_t *n, void (*fn)(void *), void *arg);
 void node_tree_changed(node_t *n);
 /* An anonymous (already unlinked) file in the staging directory. */
 int node_stage_fd(node_t *n, int *fd);
-/* +1 when an import that runs across calls (a file streamed in) starts,
- * -1 when it ends; GC refuses to run (CIPFS_EBUSY) while any is open.
- * Call with the repo's GC lock held shared. */
-void node_stream_add(node_t *n, int delta);
+/* An import that runs across calls (a file streamed in) starts or ends:
+ * while it runs GC keeps every block it wrote. Call with the repo's GC
+ * lock held shared. */
+int node_stream_begin(node_t *n, struct importer_file_s *imp);
+void node_stream_end(node_t *n, struct importer_file_s *imp);
 /* Import fd's whole content as `cipfs add` would. */
 int node_import_fd(node_t *n, int fd, cid_t *cid, uint64_t *size,
                    uint64_t *tsize);

@@ -617,6 +617,25 @@ static void test_gc_keeps_dagcbor_descendants(void **state)
   assert_int_equal(bs_has(f->bs, &a), 1);
 }
 
+/* Extra roots (imports still running) keep their whole DAG; without them
+ * it goes. */
+static void test_gc_extra_roots(void **state)
+{
+  fixture_t *f = *state;
+  gc_stats_t st;
+  cid_t a, b;
+
+  a = leaf(f->bs, "written by an import still running");
+  b = node(f->bs, 0, "its inner node", &a, 1);
+  assert_int_equal(gc_run_roots(f->kv, f->bs, &b, 1, NULL, NULL, &st), 0);
+  assert_int_equal(st.removed, 0);
+  assert_int_equal(bs_has(f->bs, &a), 1);
+  assert_int_equal(bs_has(f->bs, &b), 1);
+  assert_int_equal(gc_run(f->kv, f->bs, NULL, NULL, &st), 0);
+  assert_int_equal(st.removed, 2);
+  assert_int_equal(bs_has(f->bs, &a), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -633,6 +652,7 @@ int main(void)
       T(test_pin_add_fetches),
       T(test_pin_rules),
       T(test_pin_ls),
+      T(test_gc_extra_roots),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);
