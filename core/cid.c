@@ -1,6 +1,7 @@
 #include "cid.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -254,4 +255,19 @@ int cid_codec_from_name(const char *name, uint64_t *codec)
       return 0;
     }
   return CIPFS_EUNSUPPORTED;
+}
+
+int cid_list_push(void *arg, const cid_t *cid)
+{
+  cid_list_t *l = arg;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    cid_t *v = realloc(l->v, cap * sizeof(*v));
+    if (v == NULL)
+      return -ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  l->v[l->n++] = *cid;
+  return 0;
 }

@@ -68,4 +68,12 @@ const uint8_t *cid_mh(const cid_t *cid, size_t *len);
 const char *cid_codec_name(uint64_t codec);
 int cid_codec_from_name(const char *name, uint64_t *codec);
 
+/* A growable array of CIDs; the owner frees v. */
+typedef struct cid_list_s {
+  cid_t *v;
+  size_t n, cap;
+} cid_list_t;
+/* Append to the cid_list_t arg: shaped for walk and listing callbacks. */
+int cid_list_push(void *arg, const cid_t *cid);
+
 #endif

@@ -474,30 +474,10 @@ void repo_set_gc_roots(repo_t *r, repo_gc_roots_fn fn, void *arg)
   r->gc_roots_arg = arg;
 }
 
-typedef struct roots_s {
-  cid_t *v;
-  size_t n, cap;
-} roots_t;
-
-static int roots_add(void *arg, const cid_t *cid)
-{
-  roots_t *l = arg;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    cid_t *v = realloc(l->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n++] = *cid;
-  return 0;
-}
-
 int repo_gc_extra_roots(repo_t *r, cid_t **roots, size_t *n)
 {
-  roots_t l = {NULL, 0, 0};
-  int rc = r->gc_roots ? r->gc_roots(r->gc_roots_arg, roots_add, &l) : 0;
+  cid_list_t l = {NULL, 0, 0};
+  int rc = r->gc_roots ? r->gc_roots(r->gc_roots_arg, cid_list_push, &l) : 0;
 
   if (rc != 0) {
     free(l.v);

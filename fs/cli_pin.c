@@ -51,26 +51,6 @@ int cli_pin_check(cli_ctx_t *ctx, const cid_t *cid, char *why, size_t cap)
 /* Blocks asked of the node's fetcher at once while fetching a DAG. */
 #define FETCH_WINDOW 32
 
-typedef struct cidv_s {
-  cid_t *v;
-  size_t n, cap;
-} cidv_t;
-
-static int cidv_push(void *arg, const cid_t *cid)
-{
-  cidv_t *l = arg;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 64;
-    cid_t *v = realloc(l->v, cap * sizeof(*v));
-    if (v == NULL)
-      return -ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
-  l->v[l->n++] = *cid;
-  return 0;
-}
-
 /*
  * Inside a running node, bring the whole DAG under root into the
  * blockstore before pinning it: level by level, FETCH_WINDOW blocks in
@@ -82,10 +62,10 @@ static int cidv_push(void *arg, const cid_t *cid)
 static int fetch_dag(cli_ctx_t *ctx, const cid_t *root)
 {
   node_t *n = ctx->node;
-  cidv_t level = {NULL, 0, 0}, next = {NULL, 0, 0};
+  cid_list_t level = {NULL, 0, 0}, next = {NULL, 0, 0};
   cli_progress_t prog;
   uint64_t blocks = 0;
-  int rc = cidv_push(&level, root);
+  int rc = cid_list_push(&level, root);
 
   cli_progress_init(&prog, ctx, "fetching blocks", 0);
   while (rc == 0 && level.n > 0) {
@@ -98,12 +78,12 @@ static int fetch_dag(cli_ctx_t *ctx, const cid_t *root)
                                                    : FETCH_WINDOW);
       rc = fetch_get(n->fetch, &level.v[i], &data, &len);
       if (rc == 0) {
-        rc = dag_links(&level.v[i], data, len, cidv_push, &next);
+        rc = dag_links(&level.v[i], data, len, cid_list_push, &next);
         free(data);
         cli_progress_update(&prog, ++blocks);
       }
     }
-    cidv_t t = level;
+    cid_list_t t = level;
     level = next;
     next = t;
     next.n = 0;
