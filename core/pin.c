@@ -121,27 +121,6 @@ static int mhset_add_cid(mhset_t *s, const cid_t *cid)
 
 /* ---- walking local DAGs, tolerant of missing blocks ---- */
 
-typedef struct cidstack_s {
-  cid_t *v;
-  size_t n, cap;
-} cidstack_t;
-
-static int cidstack_push(void *arg, const cid_t *cid)
-{
-  cidstack_t *st = arg;
-
-  if (st->n == st->cap) {
-    size_t ncap = st->cap > 0 ? st->cap * 2 : 64;
-    cid_t *nv = realloc(st->v, ncap * sizeof(*nv));
-    if (nv == NULL)
-      return -ENOMEM;
-    st->v = nv;
-    st->cap = ncap;
-  }
-  st->v[st->n++] = *cid;
-  return 0;
-}
-
 /* Visit of one reachable block; is_root for the walk's start. Non-zero
  * stops the walk and is returned. */
 typedef int (*pin_visit_cb)(void *arg, const cid_t *cid, bool is_root);
@@ -155,13 +134,13 @@ typedef int (*pin_visit_cb)(void *arg, const cid_t *cid, bool is_root);
 static int pin_walk_local(bs_t *bs, const cid_t *root, mhset_t *seen,
                           pin_visit_cb cb, void *arg)
 {
-  cidstack_t st = {0};
+  cid_list_t st = {0};
   uint8_t *data;
   size_t len;
   cid_t cur;
   int rc;
 
-  rc = cidstack_push(&st, root);
+  rc = cid_list_push(&st, root);
   while (rc == 0 && st.n > 0) {
     cur = st.v[--st.n];
     rc = mhset_add_cid(seen, &cur);
@@ -177,7 +156,7 @@ static int pin_walk_local(bs_t *bs, const cid_t *root, mhset_t *seen,
     }
     if (rc != 0)
       break;
-    rc = dag_links(&cur, data, len, cidstack_push, &st);
+    rc = dag_links(&cur, data, len, cid_list_push, &st);
     free(data);
     /* A codec whose links we cannot read (pin_add refuses to pin one, but
      * a dag-pb directory may link to it): keep the block itself rather
