@@ -345,11 +345,11 @@ int bs_new(bs_t **out, kv_t *kv)
 }
 
 /* New packs get ids above every pack on disk. */
-static int bs_scan_ids(bs_t *bs)
+/* The pack directory from its start, for one scan; closedir() after. */
+static int bs_open_packs(bs_t *bs, DIR **out)
 {
-  struct dirent *e;
-  DIR *d;
   int fd = dup(bs->dirfd);
+  DIR *d;
 
   if (fd < 0)
     return -errno;
@@ -360,6 +360,18 @@ static int bs_scan_ids(bs_t *bs)
   }
   /* A dup shares the directory offset an earlier scan left at the end. */
   rewinddir(d);
+  *out = d;
+  return 0;
+}
+
+static int bs_scan_ids(bs_t *bs)
+{
+  struct dirent *e;
+  DIR *d = NULL;
+  int rc = bs_open_packs(bs, &d);
+
+  if (rc != 0)
+    return rc;
   while ((e = readdir(d)) != NULL) {
     uint64_t id = bs_pack_id(e->d_name);
     if (id >= bs->next_id)
@@ -838,18 +850,11 @@ static int bs_remove_dead(bs_t *bs, uint64_t limit, const bs_ids_t *open,
   char name[BS_PACK_NAME_MAX];
   struct dirent *e;
   int removed = 0;
-  int fd = dup(bs->dirfd);
-  DIR *d;
+  DIR *d = NULL;
+  int rc = bs_open_packs(bs, &d);
 
-  if (fd < 0)
-    return -errno;
-  d = fdopendir(fd);
-  if (d == NULL) {
-    close(fd);
-    return -errno;
-  }
-  /* A dup shares the directory offset an earlier scan left at the end. */
-  rewinddir(d);
+  if (rc != 0)
+    return rc;
   while ((e = readdir(d)) != NULL) {
     uint64_t id = bs_pack_id(e->d_name);
     if (id == 0 || id >= limit || bs_ids_has(open, id) ||

@@ -352,8 +352,7 @@ void dag_cidset_free(dag_cidset_t *s)
 
 /* Stack of CIDs still to visit. */
 typedef struct walk_s {
-  cid_t *stack;
-  size_t n, cap;
+  cid_list_t stack;
   cidset_t seen;
   /* Links of the current block: a block listing one CID many times pushes
    * it once, which keeps the stack proportional to distinct blocks. */
@@ -363,8 +362,6 @@ typedef struct walk_s {
 static int walk_push(void *arg, const cid_t *cid)
 {
   walk_t *w = arg;
-  cid_t *p;
-
   int rc;
 
   if (cidset_has(&w->seen, cid))
@@ -372,16 +369,7 @@ static int walk_push(void *arg, const cid_t *cid)
   rc = cidset_add(&w->block, cid);
   if (rc <= 0)
     return rc;
-  if (w->n == w->cap) {
-    size_t ncap = w->cap ? w->cap * 2 : 64;
-    p = realloc(w->stack, ncap * sizeof(*p));
-    if (p == NULL)
-      return -ENOMEM;
-    w->stack = p;
-    w->cap = ncap;
-  }
-  w->stack[w->n++] = *cid;
-  return 0;
+  return cid_list_push(&w->stack, cid);
 }
 
 static int walk_get(const block_getter_t *g, const cid_t *cid, uint8_t **data,
@@ -404,18 +392,19 @@ static int walk_get(const block_getter_t *g, const cid_t *cid, uint8_t **data,
 static int walk_children(walk_t *w, const cid_t *cid, const uint8_t *data,
                          size_t len)
 {
-  size_t base = w->n, i, j;
-  cid_t tmp;
+  cid_t *v, tmp;
+  size_t base = w->stack.n, i, j;
   int rc;
 
   cidset_reset(&w->block);
   rc = dag_links(cid, data, len, walk_push, w);
   if (rc < 0)
     return rc;
-  for (i = base, j = w->n; i + 1 < j; i++, j--) {
-    tmp = w->stack[i];
-    w->stack[i] = w->stack[j - 1];
-    w->stack[j - 1] = tmp;
+  v = w->stack.v;
+  for (i = base, j = w->stack.n; i + 1 < j; i++, j--) {
+    tmp = v[i];
+    v[i] = v[j - 1];
+    v[j - 1] = tmp;
   }
   return 0;
 }
@@ -433,8 +422,8 @@ int dag_walk(const block_getter_t *g, const cid_t *root, dag_visit_cb cb,
   cidset_init(&w.seen);
   cidset_init(&w.block);
   rc = walk_push(&w, root);
-  while (rc == 0 && w.n > 0) {
-    cid = w.stack[--w.n];
+  while (rc == 0 && w.stack.n > 0) {
+    cid = w.stack.v[--w.stack.n];
     rc = cidset_add(&w.seen, &cid);
     if (rc <= 0)
       continue; /* seen already (rc 0) or out of memory */
@@ -448,6 +437,6 @@ int dag_walk(const block_getter_t *g, const cid_t *root, dag_visit_cb cb,
   }
   cidset_cleanup(&w.seen);
   cidset_cleanup(&w.block);
-  free(w.stack);
+  free(w.stack.v);
   return rc;
 }
