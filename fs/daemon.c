@@ -125,19 +125,16 @@ int cli_cmd_daemon(cli_ctx_t *ctx, int argc, char **argv)
   status = CLI_OK;
 out:
   free(addrs);
-  if (node != NULL) {
-    pthread_mutex_lock(&node->log_lock);
-    node->log = ctx->err;
-    pthread_mutex_unlock(&node->log_lock);
-  }
-  if (early != NULL)
-    fclose(early);
-  free(early_text);
   /* Commands still running through the API finish before the node goes;
-   * long ones (ping) see node_closing and end early. */
+   * long ones (ping) see node_closing and end early. A start that failed
+   * still logs into the held-back stream while it closes (dials to
+   * bootstrap peers it had begun): the one error line already said why. */
   node_begin_close(node);
   api_stop(api);
   node_close(node);
+  if (early != NULL)
+    fclose(early);
+  free(early_text);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   return status;
 }

@@ -127,7 +127,32 @@ expect_fail 1 "give a peer ID" "$BIN" swarm disconnect /ip4/127.0.0.1/tcp/1
 C=$T/c
 CIPFS_PATH=$C "$BIN" init >/dev/null
 CIPFS_PATH=$C "$BIN" config --json Addresses.Swarm "[\"$hostport\"]"
+# Its bootstrap peer answers with garbage: the failed dial the node began
+# before giving up must not add a second error line.
+garbage_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# (python3 may be a wrapper that forks: the server writes its own pid.)
+python3 -c '
+import os, socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(10)
+open(sys.argv[2], "w").write(str(os.getpid()))
+try:
+    while True:
+        c, _ = s.accept(); c.sendall(b"\x13/not-multistream/1\n" * 4); time.sleep(0.2); c.close()
+except OSError:
+    pass
+' "$garbage_port" "$T/garbage.pid" >/dev/null 2>&1 &
+disown
+for _ in $(seq 1 100); do
+  [ -s "$T/garbage.pid" ] && break
+  sleep 0.05
+done
+[ -s "$T/garbage.pid" ] || fail "garbage server did not start"
+garbage_pid=$(cat "$T/garbage.pid")
+cleanup_hooks+=('kill -KILL "$garbage_pid" 2>/dev/null')
+CIPFS_PATH=$C "$BIN" config --json Bootstrap "[\"/ip4/127.0.0.1/tcp/$garbage_port/p2p/$idB\"]"
 expect_fail 1 "no address of Addresses.Swarm works: cannot listen on $hostport: Address already in use" env CIPFS_PATH="$C" "$BIN" daemon
+kill -KILL "$garbage_pid"
 # A peer ID nobody ever gave an address for (C never ran).
 idC=$(CIPFS_PATH=$C "$BIN" config Identity.PeerID)
 expect_fail 1 "no address known" "$BIN" ping -n 1 "$idC"
