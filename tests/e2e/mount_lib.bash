@@ -84,7 +84,10 @@ start_node() {
   before=$(grep -c "mounted at" "$T/node.log" 2>/dev/null || true)
   # A background job of a script starts with SIGINT ignored; a user's
   # foreground node has it, so give it back (stop_node INT is Ctrl-C).
-  env --default-signal=INT "$CIPFS_BIN" mount "$MNT" "$@" >>"$T/node.log" 2>&1 &
+  # MNT_DEFAULT=1: no directory argument, the node picks its default.
+  local dir=("$MNT")
+  [ -n "${MNT_DEFAULT:-}" ] && dir=()
+  env --default-signal=INT "$CIPFS_BIN" mount "${dir[@]+"${dir[@]}"}" "$@" >>"$T/node.log" 2>&1 &
   NODE_PID=$!
   echo "$NODE_PID" >"$T/node.pid"
   for _ in $(seq 100); do
