@@ -4,6 +4,7 @@
 #include "dht_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,63 +223,103 @@ static void boot_addr(dht_t *d, const char *maddr)
   buf_cleanup(&b);
 }
 
-/* /dnsaddr/ names resolve on a worker thread (res_query blocks). */
-struct dns_work_s {
-  uv_work_t w;
-  dht_t *d; /* NULL once the DHT halted */
-  struct dns_work_s *next;
+/* /dnsaddr/ names resolve on detached threads: res_query blocks, for
+ * seconds when DNS is unreachable, and a DHT that halts (Ctrl-C on the
+ * mount) must not wait for it, as it would for a uv work request. A
+ * resolver hands its answer to the loop only while the box still names
+ * the DHT; the halt clears it under the same lock, so no resolver touches
+ * the host after that. */
+struct dns_box_s {
+  pthread_mutex_t mu;
+  dht_t *d; /* NULL once the DHT halted; written on the loop only */
+  int refs; /* the DHT's, and one per resolver still running */
+};
+
+typedef struct dns_job_s {
+  dns_box_t *box;
   char *maddr;
   char **out;
   size_t n;
   int rc;
-};
+} dns_job_t;
 
-static void dns_run(uv_work_t *w)
+static void dns_box_unref(dns_box_t *box)
 {
-  dns_work_t *x = w->data;
-  x->rc = dht_dns_resolve(x->maddr, &x->out, &x->n);
+  pthread_mutex_lock(&box->mu);
+  int left = --box->refs;
+  pthread_mutex_unlock(&box->mu);
+  if (left > 0)
+    return;
+  pthread_mutex_destroy(&box->mu);
+  free(box);
 }
 
-static void dns_done(uv_work_t *w, int status)
+static void dns_job_free(dns_job_t *x)
 {
-  dns_work_t *x = w->data;
-  dht_t *d = x->d;
-
-  if (d != NULL) {
-    for (dns_work_t **pp = &d->dns; *pp != NULL; pp = &(*pp)->next) {
-      if (*pp == x) {
-        *pp = x->next;
-        break;
-      }
-    }
-    if (x->rc == 0)
-      for (size_t i = 0; i < x->n; i++)
-        boot_addr(d, x->out[i]);
-  }
   dht_strv_free(x->out, x->n);
   free(x->maddr);
   free(x);
-  if (d != NULL && --d->boots_pending == 0)
-    boot_finished(d);
+}
+
+/* On the loop: a resolution landed (the DHT may have halted since). */
+static void dns_landed(p2p_host_t *h, void *arg)
+{
+  dns_job_t *x = arg;
+  dht_t *d = x->box->d;
+  (void)h;
+
+  if (d != NULL) {
+    if (x->rc == 0)
+      for (size_t i = 0; i < x->n; i++)
+        boot_addr(d, x->out[i]);
+    if (--d->boots_pending == 0)
+      boot_finished(d);
+  }
+  dns_box_unref(x->box);
+  dns_job_free(x);
+}
+
+static void *dns_thread(void *arg)
+{
+  dns_job_t *x = arg;
+  dns_box_t *box = x->box;
+  bool sent;
+
+  x->rc = dht_dns_resolve(x->maddr, &x->out, &x->n);
+  pthread_mutex_lock(&box->mu);
+  sent = box->d != NULL && p2p_host_call(box->d->h, dns_landed, x) == 0;
+  pthread_mutex_unlock(&box->mu);
+  if (!sent) { /* the job's reference to the box goes with it */
+    dns_box_unref(box);
+    dns_job_free(x);
+  }
+  return NULL;
 }
 
 static void boot_dnsaddr(dht_t *d, const char *maddr)
 {
-  dns_work_t *x = calloc(1, sizeof(*x));
+  dns_job_t *x = calloc(1, sizeof(*x));
+  pthread_attr_t attr;
+  pthread_t t;
+  int rc;
 
   if (x == NULL || (x->maddr = strdup(maddr)) == NULL) {
     free(x);
     return;
   }
-  x->d = d;
-  x->w.data = x;
-  if (uv_queue_work(p2p_host_loop(d->h), &x->w, dns_run, dns_done) < 0) {
-    free(x->maddr);
-    free(x);
+  x->box = d->dns;
+  pthread_mutex_lock(&d->dns->mu);
+  d->dns->refs++;
+  pthread_mutex_unlock(&d->dns->mu);
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  rc = pthread_create(&t, &attr, dns_thread, x);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    dns_box_unref(d->dns);
+    dns_job_free(x);
     return;
   }
-  x->next = d->dns;
-  d->dns = x;
   d->boots_pending++;
 }
 
@@ -529,6 +570,12 @@ static void dht_destroy(dht_t *d)
     free(d->boot[i]);
   free(d->boot);
   buf_cleanup(&d->reprov);
+  if (d->dns != NULL) { /* resolvers still running free it */
+    pthread_mutex_lock(&d->dns->mu);
+    d->dns->d = NULL;
+    pthread_mutex_unlock(&d->dns->mu);
+    dns_box_unref(d->dns);
+  }
   uv_cond_destroy(&d->cond);
   uv_mutex_destroy(&d->mu);
   free(d);
@@ -559,6 +606,11 @@ int dht_new(dht_t **out, p2p_host_t *h, kv_t *kv, const dht_config_t *cfg)
   uv_cond_init(&d->cond);
   buf_init(&d->reprov);
   dht_table_init(&d->table, p2p_host_id(h), d->cfg.k);
+  if ((d->dns = calloc(1, sizeof(*d->dns))) == NULL)
+    goto nomem;
+  pthread_mutex_init(&d->dns->mu, NULL);
+  d->dns->d = d;
+  d->dns->refs = 1;
   d->boot = calloc(cfg->nbootstrap + 1, sizeof(*d->boot));
   if (d->boot == NULL)
     goto nomem;
@@ -612,9 +664,9 @@ static void halt_on_loop(p2p_host_t *h, void *arg)
   dht_lookup_cancel_all(d);
   dht_rpc_cancel_all(d);
   dht_srv_stop(d);
-  for (dns_work_t *x = d->dns; x != NULL; x = x->next)
-    x->d = NULL;
-  d->dns = NULL;
+  pthread_mutex_lock(&d->dns->mu);
+  d->dns->d = NULL;
+  pthread_mutex_unlock(&d->dns->mu);
   if (!d->started) { /* stopped before it started: nothing to close */
     tick_closed((uv_handle_t *)&d->tick);
     return;

@@ -192,7 +192,7 @@ int dht_dns_resolve(const char *maddr, char ***out, size_t *n);
 typedef struct dht_rpc_s dht_rpc_t;
 typedef struct dht_lookup_s dht_lookup_t;
 typedef struct dht_srv_s dht_srv_t;
-typedef struct dns_work_s dns_work_t;
+typedef struct dns_box_s dns_box_t;
 
 #define DHT_PROBE_RING 64
 
@@ -227,7 +227,7 @@ struct dht_s {
   bool provide_failed; /* a provide reached nobody: redo once we can */
   /* counters */
   uint64_t msgs_out, msgs_in, lookups_run;
-  dns_work_t *dns; /* /dnsaddr/ resolutions under way */
+  dns_box_t *dns; /* shared with the /dnsaddr/ resolver threads */
   /* dht_stop waits on this */
   uv_mutex_t mu;
   uv_cond_t cond;
