@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A file copied into a node's mount is announced on the DHT: a second node
 # (a daemon that knows only the mounted node) finds the mounted node as
-# provider of the file's CID, by CID alone.
-# TODO(bitswap): then read the bytes through the second node.
+# provider of the file's CID, by CID alone, and then reads the bytes from
+# it over bitswap.
 . "$(dirname "$0")/mount_lib.bash"
 
 cipfs config Addresses.Swarm '["/ip4/127.0.0.1/tcp/0"]' --json
@@ -41,5 +41,7 @@ for _ in $(seq 40); do
 done
 [ -n "$found" ] || fail "node 2 never found the mounted node providing $cid"
 echo "ok: $cid copied into the mount is found through the DHT"
+CIPFS_PATH=$R2 "$CIPFS_BIN" cat "$cid" | cmp - "$T/f" || fail "node 2 read other bytes"
+echo "ok: node 2 read $cid from the mounted node"
 stop_node
 echo PASS
