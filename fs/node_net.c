@@ -22,7 +22,13 @@ static void host_log(void *arg, const char *line)
   /* Only the opening thread logs listen failures: no lock needed. */
   if (what != NULL && n->listen_err[0] == '\0')
     snprintf(n->listen_err, sizeof(n->listen_err), "%s", what);
-  node_log(n, "%s", line);
+  /* A dial of ours that fails (a bootstrap or DHT peer gone, a port now
+   * used by something else) is routine on the open network: -v only.
+   * What peers do to us stays in the plain log. */
+  if (strncmp(line, "net: to ", 8) == 0)
+    node_debug(n, "%s", line);
+  else
+    node_log(n, "%s", line);
 }
 
 /* The host's settings from the repo config (kubo's names):
