@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cbor.h"
 #include "dag.h"
 #include "err.h"
 #include "varint.h"
@@ -14,7 +15,6 @@
 #define CAR_V2_HEADER_LEN 40
 #define CAR_WBUF_SIZE (1024 * 1024)
 #define CAR_RBUF_SIZE (256 * 1024)
-#define CBOR_TAG_CID 42
 
 static const uint8_t car_v2_pragma[CAR_V2_PRAGMA_LEN] = {
     0x0a, 0xa1, 0x67, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x02};
@@ -81,48 +81,6 @@ out:
   return rc;
 }
 
-typedef struct cbor_s {
-  const uint8_t *p;
-  size_t len, pos;
-} cbor_t;
-
-/* One head in its shortest form (DAG-CBOR forbids longer encodings and
- * indefinite lengths). */
-static int cbor_head(cbor_t *c, unsigned *major, uint64_t *v)
-{
-  unsigned info, n, i;
-
-  if (c->pos >= c->len)
-    return CIPFS_ECAR;
-  *major = c->p[c->pos] >> 5;
-  info = c->p[c->pos] & 31;
-  c->pos++;
-  if (info < 24) {
-    *v = info;
-    return 0;
-  }
-  if (info > 27)
-    return CIPFS_ECAR;
-  n = 1u << (info - 24);
-  if (c->len - c->pos < n)
-    return CIPFS_ECAR;
-  *v = 0;
-  for (i = 0; i < n; i++)
-    *v = (*v << 8) | c->p[c->pos++];
-  if ((n == 1 && *v < 24) || (n > 1 && *v >> (4 * n) == 0))
-    return CIPFS_ECAR;
-  return 0;
-}
-
-static int cbor_expect(cbor_t *c, unsigned want_major, uint64_t *v)
-{
-  unsigned major;
-
-  if (cbor_head(c, &major, v) < 0 || major != want_major)
-    return CIPFS_ECAR;
-  return 0;
-}
-
 typedef struct car_header_s {
   uint64_t version;
   cid_t *roots;
@@ -130,7 +88,7 @@ typedef struct car_header_s {
   bool has_roots;
 } car_header_t;
 
-static int parse_roots(cbor_t *c, car_header_t *h)
+static int parse_roots(cbor_rd_t *c, car_header_t *h)
 {
   uint64_t n, tag, blen;
   size_t i;
@@ -158,11 +116,12 @@ static int parse_roots(cbor_t *c, car_header_t *h)
  * Keys in either order, each once, nothing else. */
 static int parse_header_fields(const uint8_t *buf, size_t len, car_header_t *h)
 {
-  cbor_t c = {buf, len, 0};
+  cbor_rd_t c;
   uint64_t n, klen;
   bool has_version = false;
   int rc;
 
+  cbor_rd_init(&c, buf, len, true);
   if (cbor_expect(&c, 5, &n) < 0 || n < 1 || n > 2)
     return CIPFS_ECAR;
   while (n-- > 0) {
@@ -180,7 +139,7 @@ static int parse_header_fields(const uint8_t *buf, size_t len, car_header_t *h)
       rc = CIPFS_ECAR;
     }
     if (rc < 0)
-      return rc;
+      return rc == -ENOMEM ? rc : CIPFS_ECAR;
   }
   if (c.pos != c.len || !has_version)
     return CIPFS_ECAR;

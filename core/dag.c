@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "cbor.h"
 #include "dagpb.h"
 #include "err.h"
 #include "hamt.h"
@@ -14,102 +15,38 @@
 
 /* ---- DAG-CBOR: links are tag 42 over a byte string 0x00 || binary CID ---- */
 
-#define CBOR_TAG_CID 42
-
-typedef struct cbor_rd_s {
-  const uint8_t *p;
-  size_t len, pos;
-} cbor_rd_t;
-
-/* One item head. Indefinite lengths (which DAG-CBOR forbids) and reserved
- * values are refused; the value is not checked for minimal form, since
- * only the links are wanted here and a stricter decoder is not ours to be. */
-static int cbor_rd_head(cbor_rd_t *c, unsigned *major, uint64_t *v)
-{
-  unsigned info, n;
-
-  if (c->pos >= c->len)
-    return CIPFS_EIPLD;
-  *major = c->p[c->pos] >> 5;
-  info = c->p[c->pos++] & 31;
-  if (info < 24) {
-    *v = info;
-    return 0;
-  }
-  if (info > 27)
-    return CIPFS_EIPLD;
-  n = 1u << (info - 24);
-  if (c->len - c->pos < n)
-    return CIPFS_EIPLD;
-  *v = 0;
-  while (n-- > 0)
-    *v = (*v << 8) | c->p[c->pos++];
-  return 0;
-}
+typedef struct cbor_links_s {
+  dag_link_cb cb;
+  void *arg;
+} cbor_links_t;
 
 /* The byte string after a tag 42 as a CID. */
-static int cbor_rd_link(cbor_rd_t *c, dag_link_cb cb, void *arg)
+static int cbor_link(cbor_rd_t *c, void *arg)
 {
-  unsigned major;
-  uint64_t n;
+  cbor_links_t *l = arg;
+  const uint8_t *s;
+  size_t n;
   cid_t link;
 
-  if (cbor_rd_head(c, &major, &n) < 0 || major != 2 || n < 2 ||
-      n > c->len - c->pos || c->p[c->pos] != 0x00 ||
-      cid_decode(&link, c->p + c->pos + 1, (size_t)n - 1) < 0)
+  if (cbor_string(c, CBOR_BYTES, &s, &n) < 0 || n < 2 || s[0] != 0x00 ||
+      cid_decode(&link, s + 1, n - 1) < 0)
     return CIPFS_EIPLD;
-  c->pos += (size_t)n;
-  return cb(arg, &link);
+  return l->cb(l->arg, &link);
 }
 
-/*
- * No recursion and no stack: only the number of items still to read is
- * kept (an array of n adds n, a map 2n, a tag 1), so nesting depth costs
- * nothing. Every item takes at least one byte, which bounds the count by
- * the bytes left and keeps it from overflowing.
- */
+/* The value is not checked for minimal form: only the links are wanted
+ * here, and a stricter decoder is not ours to be. */
 static int dagcbor_links(const uint8_t *data, size_t len, dag_link_cb cb,
                          void *arg)
 {
-  cbor_rd_t c = {data, len, 0};
-  uint64_t todo = 1, v;
-  unsigned major;
+  cbor_links_t l = {cb, arg};
+  cbor_rd_t c;
   int rc;
 
-  while (todo > 0) {
-    todo--;
-    rc = cbor_rd_head(&c, &major, &v);
-    if (rc < 0)
-      return rc;
-    switch (major) {
-    case 2: /* byte and text strings */
-    case 3:
-      if (v > c.len - c.pos)
-        return CIPFS_EIPLD;
-      c.pos += (size_t)v;
-      break;
-    case 4: /* array, map */
-    case 5:
-      if (major == 5 && v > UINT64_MAX / 2)
-        return CIPFS_EIPLD;
-      v = major == 5 ? 2 * v : v;
-      if (v > c.len - c.pos)
-        return CIPFS_EIPLD;
-      todo += v;
-      break;
-    case 6:
-      if (v == CBOR_TAG_CID) {
-        rc = cbor_rd_link(&c, cb, arg);
-        if (rc != 0)
-          return rc;
-      } else {
-        todo++;
-      }
-      break;
-    default: /* integers, simple values, floats: the head is all */
-      break;
-    }
-  }
+  cbor_rd_init(&c, data, len, false);
+  rc = cbor_skip(&c, cbor_link, &l);
+  if (rc != 0)
+    return rc;
   return c.pos == c.len ? 0 : CIPFS_EIPLD;
 }
 
