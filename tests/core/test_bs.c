@@ -28,11 +28,7 @@ static int setup(void **state)
 
   if (f == NULL)
     return -1;
-  f->dir = store_tmp_new();
-  if (f->dir == NULL || kv_open(&f->kv, f->dir) != 0 ||
-      bs_new(&f->bs, f->kv) != 0) {
-    kv_close(f->kv);
-    store_tmp_free(f->dir);
+  if (store_tmp_open(&f->dir, &f->kv, &f->bs) != 0) {
     free(f);
     return -1;
   }
@@ -44,9 +40,7 @@ static int teardown(void **state)
 {
   fixture_t *f = *state;
 
-  bs_free(f->bs);
-  kv_close(f->kv);
-  store_tmp_free(f->dir);
+  store_tmp_close(f->dir, f->kv, f->bs);
   free(f);
   return 0;
 }
@@ -350,9 +344,7 @@ static int pteardown(void **state)
 {
   pfix_t *f = *state;
 
-  bs_free(f->bs);
-  kv_close(f->kv);
-  store_tmp_free(f->dir);
+  store_tmp_close(f->dir, f->kv, f->bs);
   free(f);
   return 0;
 }

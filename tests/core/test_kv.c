@@ -28,9 +28,7 @@ static int setup(void **state)
 
   if (f == NULL)
     return -1;
-  f->dir = store_tmp_new();
-  if (f->dir == NULL || kv_open(&f->kv, f->dir) != 0) {
-    store_tmp_free(f->dir);
+  if (store_tmp_open(&f->dir, &f->kv, NULL) != 0) {
     free(f);
     return -1;
   }
@@ -42,8 +40,7 @@ static int teardown(void **state)
 {
   fixture_t *f = *state;
 
-  kv_close(f->kv);
-  store_tmp_free(f->dir);
+  store_tmp_close(f->dir, f->kv, NULL);
   free(f);
   return 0;
 }

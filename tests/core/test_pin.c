@@ -30,11 +30,7 @@ static int setup(void **state)
 
   if (f == NULL)
     return -1;
-  f->dir = store_tmp_new();
-  if (f->dir == NULL || kv_open(&f->kv, f->dir) != 0 ||
-      bs_new(&f->bs, f->kv) != 0) {
-    kv_close(f->kv);
-    store_tmp_free(f->dir);
+  if (store_tmp_open(&f->dir, &f->kv, &f->bs) != 0) {
     free(f);
     return -1;
   }
@@ -47,9 +43,7 @@ static int teardown(void **state)
 {
   fixture_t *f = *state;
 
-  bs_free(f->bs);
-  kv_close(f->kv);
-  store_tmp_free(f->dir);
+  store_tmp_close(f->dir, f->kv, f->bs);
   free(f);
   return 0;
 }
@@ -371,15 +365,13 @@ static void test_pin_add_missing_block_fails(void **state)
 static void test_pin_add_fetches(void **state)
 {
   fixture_t *f = *state;
-  char *dir2 = store_tmp_new();
   block_getter_t remote;
+  char *dir2;
   kv_t *kv2;
   bs_t *bs2;
   dag_t d;
 
-  assert_non_null(dir2);
-  assert_int_equal(kv_open(&kv2, dir2), 0);
-  assert_int_equal(bs_new(&bs2, kv2), 0);
+  assert_int_equal(store_tmp_open(&dir2, &kv2, &bs2), 0);
   bs_getter(bs2, &remote);
   make_dag(bs2, "remote", &d);
   assert_dag_present(f->bs, &d, 0);
@@ -387,9 +379,7 @@ static void test_pin_add_fetches(void **state)
   assert_dag_present(f->bs, &d, 1);
   assert_int_equal(gc_run(f->kv, f->bs, NULL, NULL, NULL), 0);
   assert_dag_present(f->bs, &d, 1);
-  bs_free(bs2);
-  kv_close(kv2);
-  store_tmp_free(dir2);
+  store_tmp_close(dir2, kv2, bs2);
 }
 
 static void test_pin_rules(void **state)

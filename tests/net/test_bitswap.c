@@ -10,6 +10,7 @@
 #include "bitswap.h"
 #include "bs.h"
 #include "core/store_tmp.h"
+#include "net/host_fixture.h"
 #include "err.h"
 #include "key.h"
 #include "kv.h"
@@ -43,26 +44,10 @@ typedef struct world_s {
 
 static void node_start(node_t *n, bool with_bitswap)
 {
-  static const char *listen = "/ip4/127.0.0.1/tcp/0";
-  p2p_config_t cfg;
   bitswap_config_t bc;
-  char *addrs;
 
-  p2p_config_init(&cfg);
-  assert_int_equal(key_generate_ed25519(&n->key), 0);
-  cfg.key = n->key;
-  cfg.listen = &listen;
-  cfg.nlisten = 1;
-  assert_int_equal(p2p_host_new(&n->h, &cfg), 0);
-  assert_int_equal(p2p_host_start(n->h), 0);
-  assert_int_equal(p2p_host_addrs(n->h, &addrs), 0);
-  *strchr(addrs, '\n') = '\0';
-  snprintf(n->addr, sizeof(n->addr), "%s", addrs);
-  free(addrs);
-  n->dir = store_tmp_new();
-  assert_non_null(n->dir);
-  assert_int_equal(kv_open(&n->kv, n->dir), 0);
-  assert_int_equal(bs_new(&n->bs, n->kv), 0);
+  hfx_up(&n->key, &n->h, n->addr, sizeof(n->addr));
+  assert_int_equal(store_tmp_open(&n->dir, &n->kv, &n->bs), 0);
   if (with_bitswap) {
     bitswap_config_init(&bc);
     bc.want_timeout_ms = 400;
@@ -74,11 +59,8 @@ static void node_start(node_t *n, bool with_bitswap)
 static void node_stop(node_t *n)
 {
   bitswap_free(n->bsw);
-  p2p_host_free(n->h);
-  bs_free(n->bs);
-  kv_close(n->kv);
-  store_tmp_free(n->dir);
-  key_free(n->key);
+  hfx_down(n->h, n->key);
+  store_tmp_close(n->dir, n->kv, n->bs);
 }
 
 static int setup(void **state)

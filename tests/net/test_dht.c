@@ -16,6 +16,7 @@
 #include "p2p.h"
 
 #include "core/store_tmp.h"
+#include "net/host_fixture.h"
 
 /*
  * A DHT of ten hosts in one process, each with its own loop thread and
@@ -49,21 +50,7 @@ static void quiet(void *arg, const char *msg)
 
 static void host_start(tnode_t *n)
 {
-  static const char *listen = "/ip4/127.0.0.1/tcp/0";
-  p2p_config_t cfg;
-  char *addrs;
-
-  p2p_config_init(&cfg);
-  assert_int_equal(key_generate_ed25519(&n->key), 0);
-  cfg.key = n->key;
-  cfg.listen = &listen;
-  cfg.nlisten = 1;
-  assert_int_equal(p2p_host_new(&n->h, &cfg), 0);
-  assert_int_equal(p2p_host_start(n->h), 0);
-  assert_int_equal(p2p_host_addrs(n->h, &addrs), 0);
-  *strchr(addrs, '\n') = '\0';
-  snprintf(n->addr, sizeof(n->addr), "%s", addrs);
-  free(addrs);
+  hfx_up(&n->key, &n->h, n->addr, sizeof(n->addr));
 }
 
 static void test_config(dht_config_t *c, dht_mode_t mode, const char **boot,
@@ -91,19 +78,15 @@ static void dht_start(tnode_t *n, dht_mode_t mode, const char *boot)
 static void node_up(tnode_t *n, dht_mode_t mode, const char *boot)
 {
   host_start(n);
-  n->dir = store_tmp_new();
-  assert_non_null(n->dir);
-  assert_int_equal(kv_open(&n->kv, n->dir), 0);
+  assert_int_equal(store_tmp_open(&n->dir, &n->kv, NULL), 0);
   dht_start(n, mode, boot);
 }
 
 static void node_down(tnode_t *n)
 {
   dht_free(n->dht);
-  p2p_host_free(n->h);
-  kv_close(n->kv);
-  key_free(n->key);
-  store_tmp_free(n->dir);
+  hfx_down(n->h, n->key);
+  store_tmp_close(n->dir, n->kv, NULL);
   memset(n, 0, sizeof(*n));
 }
 
@@ -670,8 +653,7 @@ static void evil_case(evil_kind_t kind)
   /* Only peers that answered: the junk never got in. */
   assert_true(table_size(&victim) <= 1);
   node_down(&victim);
-  p2p_host_free(evil.h);
-  key_free(evil.key);
+  hfx_down(evil.h, evil.key);
 }
 
 static void test_evil_junk(void **state)
@@ -748,8 +730,7 @@ static void test_server_bad_request(void **state)
   p.addr = net->n[1].addr;
   assert_int_equal(p2p_host_call(raw.h, raw_fn, &p), 0);
   assert_int_equal(probe_wait(&p), CIPFS_ERESET);
-  p2p_host_free(raw.h);
-  key_free(raw.key);
+  hfx_down(raw.h, raw.key);
   make_cid(&cid, "still fine");
   assert_int_equal(dht_sync_provide(net->n[1].dht, &cid, NULL), 0);
   assert_int_equal(

@@ -130,7 +130,7 @@ static void on_loaded(void *arg, const dht_peer_t *p)
 
 static void test_persist(void **state)
 {
-  char *dir = store_tmp_new();
+  char *dir;
   kv_t *kv;
   dht_table_t t;
   peerid_t self, p;
@@ -138,8 +138,7 @@ static void test_persist(void **state)
   dht_bytes_t addr;
   loaded_t l = {0};
 
-  assert_non_null(dir);
-  assert_int_equal(kv_open(&kv, dir), 0);
+  assert_int_equal(store_tmp_open(&dir, &kv, NULL), 0);
   buf_init(&a);
   assert_int_equal(ma_parse("/ip4/127.0.0.1/tcp/4001", &a), 0);
   addr.data = a.data;
@@ -170,14 +169,13 @@ static void test_persist(void **state)
   assert_int_equal(e->naddrs, 1);
   assert_memory_equal(e->addr[0], a.data, a.len);
   dht_table_cleanup(&t);
-  kv_close(kv);
   buf_cleanup(&a);
-  store_tmp_free(dir);
+  store_tmp_close(dir, kv, NULL);
 }
 
 static void test_providers(void **state)
 {
-  char *dir = store_tmp_new();
+  char *dir;
   kv_t *kv;
   buf_t a;
   dht_bytes_t addr;
@@ -186,8 +184,7 @@ static void test_providers(void **state)
   uint8_t mh[34] = {0x12, 0x20, 1, 2, 3}, mh2[34] = {0x12, 0x20, 9};
   const uint64_t ttl = 48ULL * 3600 * 1000, t0 = 1700000000000ULL;
 
-  assert_non_null(dir);
-  assert_int_equal(kv_open(&kv, dir), 0);
+  assert_int_equal(store_tmp_open(&dir, &kv, NULL), 0);
   buf_init(&a);
   assert_int_equal(ma_parse("/ip4/127.0.0.1/tcp/4001", &a), 0);
   addr.data = a.data;
@@ -242,9 +239,8 @@ static void test_providers(void **state)
                    0);
   assert_int_equal(vlen, 3);
   free(v);
-  kv_close(kv);
   buf_cleanup(&a);
-  store_tmp_free(dir);
+  store_tmp_close(dir, kv, NULL);
 }
 
 int main(void)

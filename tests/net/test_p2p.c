@@ -15,6 +15,8 @@
 #include "ma.h"
 #include "transport.h"
 
+#include "net/host_fixture.h"
+
 /*
  * Two hosts in one process, each with its own loop thread, talking over
  * real sockets on 127.0.0.1 (TCP + Noise + yamux).
@@ -76,33 +78,14 @@ static int done_wait(done_t *d, int secs)
 
 static void node_start(node_t *n, const p2p_config_t *base)
 {
-  static const char *listen = "/ip4/127.0.0.1/tcp/0";
-  p2p_config_t cfg;
-  char *addrs;
-
-  if (base != NULL)
-    cfg = *base;
-  else
-    p2p_config_init(&cfg);
-  assert_int_equal(key_generate_ed25519(&n->key), 0);
-  cfg.key = n->key;
-  cfg.listen = &listen;
-  cfg.nlisten = 1;
-  assert_int_equal(p2p_host_new(&n->h, &cfg), 0);
+  hfx_new(&n->key, &n->h, base);
   assert_int_equal(p2p_handle(n->h, ECHO_PROTO, on_echo, NULL), 0);
-  assert_int_equal(p2p_host_start(n->h), 0);
-  assert_int_equal(p2p_host_addrs(n->h, &addrs), 0);
-  assert_non_null(strstr(addrs, "/ip4/127.0.0.1/tcp/"));
-  assert_non_null(strstr(addrs, "/p2p/12D3KooW"));
-  *strchr(addrs, '\n') = '\0';
-  snprintf(n->addr, sizeof(n->addr), "%s", addrs);
-  free(addrs);
+  hfx_start(n->h, n->addr, sizeof(n->addr));
 }
 
 static void node_stop(node_t *n)
 {
-  p2p_host_free(n->h);
-  key_free(n->key);
+  hfx_down(n->h, n->key);
 }
 
 static int setup(void **state)
