@@ -19,35 +19,6 @@
 static const uint8_t car_v2_pragma[CAR_V2_PRAGMA_LEN] = {
     0x0a, 0xa1, 0x67, 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x02};
 
-/* ---- DAG-CBOR, just what the header needs ---- */
-
-static int cbor_put_head(buf_t *b, unsigned major, uint64_t v)
-{
-  uint8_t tmp[9];
-  size_t n, i;
-
-  major <<= 5;
-  if (v < 24) {
-    tmp[0] = (uint8_t)(major | v);
-    n = 1;
-  } else if (v <= 0xff) {
-    tmp[0] = (uint8_t)(major | 24);
-    n = 2;
-  } else if (v <= 0xffff) {
-    tmp[0] = (uint8_t)(major | 25);
-    n = 3;
-  } else if (v <= 0xffffffffu) {
-    tmp[0] = (uint8_t)(major | 26);
-    n = 5;
-  } else {
-    tmp[0] = (uint8_t)(major | 27);
-    n = 9;
-  }
-  for (i = 1; i < n; i++)
-    tmp[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-  return buf_append(b, tmp, n);
-}
-
 int car_header_encode(const cid_t *roots, size_t nroots, buf_t *out)
 {
   buf_t h;

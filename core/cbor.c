@@ -106,3 +106,36 @@ int cbor_skip(cbor_rd_t *c, cbor_cid_cb tag, void *arg)
   }
   return 0;
 }
+
+int cbor_put_head(buf_t *b, unsigned major, uint64_t v)
+{
+  uint8_t tmp[9];
+  size_t n, i;
+
+  major <<= 5;
+  if (v < 24) {
+    tmp[0] = (uint8_t)(major | v);
+    n = 1;
+  } else if (v <= 0xff) {
+    tmp[0] = (uint8_t)(major | 24);
+    n = 2;
+  } else if (v <= 0xffff) {
+    tmp[0] = (uint8_t)(major | 25);
+    n = 3;
+  } else if (v <= 0xffffffffu) {
+    tmp[0] = (uint8_t)(major | 26);
+    n = 5;
+  } else {
+    tmp[0] = (uint8_t)(major | 27);
+    n = 9;
+  }
+  for (i = 1; i < n; i++)
+    tmp[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+  return buf_append(b, tmp, n);
+}
+
+int cbor_put_string(buf_t *b, unsigned major, const void *s, size_t len)
+{
+  int rc = cbor_put_head(b, major, len);
+  return rc < 0 ? rc : buf_append(b, s, len);
+}

@@ -5,10 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 /*
- * Reading DAG-CBOR, the little that CAR headers, DAG-CBOR links and IPNS
- * record data need: item heads and skipping whole items. No allocation;
- * the reader points into the caller's bytes.
+ * DAG-CBOR, the little that CAR headers, DAG-CBOR links and IPNS record
+ * data need: item heads, strings and skipping whole items. The reader
+ * allocates nothing and points into the caller's bytes.
  */
 #define CBOR_UINT 0
 #define CBOR_NEGINT 1
@@ -44,5 +46,10 @@ int cbor_string(cbor_rd_t *c, unsigned major, const uint8_t **s, size_t *len);
  * which it must consume; a non-zero return stops the walk with it. */
 typedef int (*cbor_cid_cb)(cbor_rd_t *c, void *arg);
 int cbor_skip(cbor_rd_t *c, cbor_cid_cb tag, void *arg);
+
+/* Writers append a head in its shortest form, or a whole byte or text
+ * string; 0 or -ENOMEM. */
+int cbor_put_head(buf_t *b, unsigned major, uint64_t v);
+int cbor_put_string(buf_t *b, unsigned major, const void *s, size_t len);
 
 #endif

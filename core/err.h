@@ -45,7 +45,9 @@
   XX(TIMEOUT, "timed out")                                                     \
   XX(CANCELED, "canceled")                                                     \
   XX(USAGE, "bad usage")                                                       \
-  XX(IPLD, "malformed DAG-CBOR or DAG-JSON block")
+  XX(IPLD, "malformed DAG-CBOR or DAG-JSON block")                             \
+  XX(IPNS, "invalid IPNS record")                                              \
+  XX(EXPIRED, "record expired")
 
 /* -errno values lie in (CIPFS_ERR_BASE, 0); project codes start well below. */
 #define CIPFS_ERR_BASE (-4096)

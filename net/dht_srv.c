@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
+#include "ipns.h"
 #include "ma.h"
 
 /* Providers listed in one answer. */
@@ -177,7 +179,36 @@ int dht_value_check(const uint8_t *key, size_t klen, const uint8_t *val,
       return CIPFS_EPROTO;
     return 0;
   }
-  return klen > 6 && memcmp(key, ipns, 6) == 0 ? 0 : CIPFS_EPROTO;
+  if (klen > 6 && memcmp(key, ipns, 6) == 0)
+    return ipns_record_check(key + 6, klen - 6, val, vlen, (int64_t)time(NULL),
+                             NULL) < 0
+               ? CIPFS_EPROTO
+               : 0;
+  return CIPFS_EPROTO;
+}
+
+/* An IPNS record we hold that is better than the one offered (a higher
+ * sequence, or the same with a later EOL) stays, as kubo keeps it. Other
+ * namespaces: the new value replaces the old. */
+static bool have_better(dht_t *d, const dht_bytes_t *k, const uint8_t *val,
+                        size_t vlen)
+{
+  ipns_record_t now_rec, new_rec;
+  uint8_t *old = NULL;
+  size_t olen = 0;
+  int64_t now = (int64_t)time(NULL);
+  bool better;
+
+  if (k->len <= 6 || memcmp(k->data, "/ipns/", 6) != 0 ||
+      dht_value_get(d->kv, k->data, k->len, &old, &olen) < 0)
+    return false;
+  better = ipns_record_check(k->data + 6, k->len - 6, old, olen, now,
+                             &now_rec) == 0 &&
+           ipns_record_check(k->data + 6, k->len - 6, val, vlen, now,
+                             &new_rec) == 0 &&
+           ipns_record_cmp(&now_rec, &new_rec) > 0;
+  free(old);
+  return better;
 }
 
 /* PUT_VALUE: the record's key must be the message's, and pass the
@@ -189,7 +220,8 @@ static int take_value(dht_t *d, const dht_msg_t *req, buf_t *out)
   if (!req->has_record || req->rec_key.len != k->len ||
       memcmp(req->rec_key.data, k->data, k->len) != 0 ||
       dht_value_check(k->data, k->len, req->rec_value.data,
-                      req->rec_value.len) < 0)
+                      req->rec_value.len) < 0 ||
+      have_better(d, k, req->rec_value.data, req->rec_value.len))
     return CIPFS_EPROTO;
   if (dht_value_put(d->kv, k->data, k->len, req->rec_value.data,
                     req->rec_value.len) < 0)

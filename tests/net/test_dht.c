@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dht.h"
 #include "dht_int.h"
 #include "err.h"
+#include "ipns.h"
 #include "key.h"
 #include "ma.h"
 #include "p2p.h"
@@ -407,26 +409,58 @@ static void test_client_mode(void **state)
   node_down(&c);
 }
 
+/* An IPNS record for node n's name, under the DHT key "/ipns/" + name. */
+static void ipns_rec(const tnode_t *n, uint64_t seq, uint8_t *key, size_t *klen,
+                     buf_t *rec)
+{
+  const peerid_t *id = p2p_host_id(n->h);
+  memcpy(key, "/ipns/", 6);
+  memcpy(key + 6, id->mh, id->len);
+  *klen = 6 + id->len;
+  buf_init(rec);
+  assert_int_equal(ipns_record_make(n->key, "/ipfs/bafkqaaa", seq,
+                                    (int64_t)time(NULL) + 3600, 0, rec),
+                   0);
+}
+
 /* PUT_VALUE at one node, GET_VALUE at another; namespace checks. */
 static void test_values(void **state)
 {
   net_t *net = *state;
-  static const uint8_t key[] = "/ipns/\x00\x24test-name";
   static const uint8_t val[] = "an ipns record stand-in";
+  uint8_t key[80];
+  size_t klen;
+  buf_t rec, old;
   dht_lookup_stats_t st;
   uint8_t *got;
   size_t glen;
 
   wait_tables(net, 3, WAIT_SECS);
-  assert_int_equal(dht_sync_put_value(net->n[2].dht, key, sizeof(key) - 1, val,
-                                      sizeof(val), &st),
-                   0);
+  ipns_rec(&net->n[2], 5, key, &klen, &rec);
+  assert_int_equal(
+      dht_sync_put_value(net->n[2].dht, key, klen, rec.data, rec.len, &st), 0);
   assert_true(st.replies >= 1);
-  assert_int_equal(get_until(net->n[8].dht, key, sizeof(key) - 1, &got, &glen),
-                   0);
-  assert_int_equal(glen, sizeof(val));
-  assert_memory_equal(got, val, glen);
+  assert_int_equal(get_until(net->n[8].dht, key, klen, &got, &glen), 0);
+  assert_int_equal(glen, rec.len);
+  assert_memory_equal(got, rec.data, glen);
   free(got);
+  /* Not a signed record: refused before it leaves (servers run the same
+   * dht_value_check on what they are given). */
+  assert_int_equal(
+      dht_sync_put_value(net->n[2].dht, key, klen, val, sizeof(val), NULL),
+      CIPFS_EPROTO);
+  /* An older record (sequence 4) is valid, but the servers keep 5. */
+  ipns_rec(&net->n[2], 4, key, &klen, &old);
+  assert_int_equal(
+      dht_sync_put_value(net->n[2].dht, key, klen, old.data, old.len, &st),
+      CIPFS_ENOTFOUND);
+  assert_int_equal(st.replies, 0);
+  assert_int_equal(get_until(net->n[7].dht, key, klen, &got, &glen), 0);
+  assert_int_equal(glen, rec.len);
+  assert_memory_equal(got, rec.data, glen);
+  free(got);
+  buf_cleanup(&old);
+  buf_cleanup(&rec);
   /* Unknown namespace and a /pk/ record whose key is not the peer's. */
   assert_int_equal(dht_sync_put_value(net->n[2].dht, (const uint8_t *)"/x/y", 4,
                                       val, sizeof(val), NULL),
