@@ -5,24 +5,10 @@
 
 A=$T/a
 B=$T/b
-pids=()
-cleanup_hooks+=('for p in "${pids[@]+"${pids[@]}"}"; do kill -KILL "$p" 2>/dev/null; done')
 
 mkrepo() { # path
   CIPFS_PATH=$1 "$BIN" init >/dev/null
   CIPFS_PATH=$1 "$BIN" config --json Addresses.Swarm '["/ip4/127.0.0.1/tcp/0"]'
-}
-
-start_daemon() { # repo log -> pid in $daemon_pid
-  CIPFS_PATH=$1 "$BIN" daemon >"$2" 2>&1 &
-  daemon_pid=$!
-  pids+=("$daemon_pid")
-  for _ in $(seq 1 200); do
-    grep -q '^Daemon is ready$' "$2" && return 0
-    kill -0 "$daemon_pid" 2>/dev/null || fail "daemon exited: $(cat "$2")"
-    sleep 0.05
-  done
-  fail "daemon not ready: $(cat "$2")"
 }
 
 no_sanitizer() { # log
@@ -165,16 +151,8 @@ for _ in $(seq 1 100); do
   grep -q '^Pong' "$T/long_ping" && break
   sleep 0.05
 done
-kill -INT "$pidA"
-for _ in $(seq 1 100); do
-  kill -0 "$pidA" 2>/dev/null || break
-  sleep 0.1
-done
-kill -0 "$pidA" 2>/dev/null && fail "daemon A still running 10 s after SIGINT"
-st=0
-wait "$pidA" || st=$?
+stop_daemon "$pidA" INT
 wait "$ping_pid" || true
-expect_eq "daemon A exit status after SIGINT" "$st" 0
 [ ! -e "$A/api.sock" ] || fail "api.sock left behind"
 "$BIN" id >/dev/null || fail "repo A still locked"
 ok=0
@@ -183,11 +161,8 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 [ $ok = 1 ] || fail "B still lists A after A stopped"
-kill -TERM "$pidB"
-st=0
-wait "$pidB" || st=$?
-expect_eq "daemon B exit status after SIGTERM" "$st" 0
-pids=()
+stop_daemon "$pidB" TERM
+daemon_pids=()
 no_sanitizer "$T/a.log"
 no_sanitizer "$T/b.log"
 echo "net_daemon: ok"

@@ -15,8 +15,6 @@ nsB=cipfs_b_$tag
 net=10.77.$((tag % 250))
 ipA=$net.1
 ipB=$net.2
-pids=()
-cleanup_hooks+=('for p in "${pids[@]+"${pids[@]}"}"; do kill -KILL "$p" 2>/dev/null; done')
 cleanup_hooks+=('ip netns del "$nsA" 2>/dev/null')
 cleanup_hooks+=('ip netns del "$nsB" 2>/dev/null')
 
@@ -45,26 +43,14 @@ mkrepo() { # repo listen
   CIPFS_PATH=$1 "$BIN" config --json Addresses.Swarm "[\"$2\"]"
 }
 
-start_daemon() { # ns repo log
-  # ip and env exec what follows: $! is the daemon itself.
-  ip netns exec "$1" env CIPFS_PATH="$2" "$BIN" daemon >"$3" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 200); do
-    grep -q '^Daemon is ready$' "$3" && return 0
-    kill -0 "${pids[-1]}" 2>/dev/null || fail "daemon in $1 exited: $(cat "$3")"
-    sleep 0.05
-  done
-  fail "daemon in $1 not ready: $(cat "$3")"
-}
-
 A=$T/a
 B=$T/b
 mkrepo "$A" "/ip4/$ipA/tcp/4001"
 mkrepo "$B" "/ip4/$ipB/tcp/4001"
 idA=$(CIPFS_PATH=$A "$BIN" config Identity.PeerID)
 idB=$(CIPFS_PATH=$B "$BIN" config Identity.PeerID)
-start_daemon "$nsA" "$A" "$T/a.log"
-start_daemon "$nsB" "$B" "$T/b.log"
+start_daemon "$A" "$T/a.log" "$nsA"
+start_daemon "$B" "$T/b.log" "$nsB"
 grep -qx "Swarm listening on /ip4/$ipB/tcp/4001/p2p/$idB" "$T/b.log" ||
   fail "B's listen line: $(cat "$T/b.log")"
 
@@ -97,13 +83,8 @@ in_ns "$nsB" "$B" ping -n 1 "$idA" | grep -q '^Pong received' || fail "ping B->A
 in_ns "$nsA" "$A" id "$idB" | grep -q "\"/ip4/$ipB/tcp/4001/p2p/$idB\"" ||
   fail "identify of B: $(in_ns "$nsA" "$A" id "$idB")"
 
-for p in "${pids[@]}"; do kill -TERM "$p"; done
-for p in "${pids[@]}"; do
-  st=0
-  wait "$p" || st=$?
-  expect_eq "daemon exit status" "$st" 0
-done
-pids=()
+for p in "${daemon_pids[@]}"; do stop_daemon "$p" TERM; done
+daemon_pids=()
 if grep -q 'AddressSanitizer\|runtime error' "$T/a.log" "$T/b.log"; then
   fail "sanitizer report: $(cat "$T/a.log" "$T/b.log")"
 fi

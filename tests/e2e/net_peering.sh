@@ -6,27 +6,6 @@
 
 A=$T/a
 B=$T/b
-pids=()
-cleanup_hooks+=('for p in "${pids[@]+"${pids[@]}"}"; do kill -KILL "$p" 2>/dev/null; done')
-
-start_daemon() { # repo log -> $daemon_pid
-  CIPFS_PATH=$1 "$BIN" daemon >"$2" 2>&1 &
-  daemon_pid=$!
-  pids+=("$daemon_pid")
-  for _ in $(seq 1 200); do
-    grep -q '^Daemon is ready$' "$2" && return 0
-    kill -0 "$daemon_pid" 2>/dev/null || fail "daemon exited: $(cat "$2")"
-    sleep 0.05
-  done
-  fail "daemon not ready: $(cat "$2")"
-}
-
-stop_daemon() { # pid
-  kill -TERM "$1"
-  local st=0
-  wait "$1" || st=$?
-  expect_eq "daemon exit status" "$st" 0
-}
 
 # B connected to A, as A sees it, within $1 seconds.
 wait_peered() {
@@ -80,15 +59,15 @@ done
 
 # A restarts on the same port: B comes back (at its configured address,
 # not the announced name, which does not resolve).
-stop_daemon "$pidA"
+stop_daemon "$pidA" TERM
 start_daemon "$A" "$T/a2.log"
 pidA=$daemon_pid
 wait_peered 15 || fail "B did not reconnect to A after A restarted"
 CIPFS_PATH=$B "$BIN" ping -n 1 "$idA" | grep -q '^Pong received' || fail "ping B->A"
 
-stop_daemon "$pidA"
-stop_daemon "$pidB"
-pids=()
+stop_daemon "$pidA" TERM
+stop_daemon "$pidB" TERM
+daemon_pids=()
 if grep -q 'AddressSanitizer\|runtime error' "$T"/*.log; then
   fail "sanitizer report: $(cat "$T"/*.log)"
 fi

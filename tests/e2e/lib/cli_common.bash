@@ -63,3 +63,39 @@ slice() {
 cipfs_init() {
   "$BIN" init >/dev/null
 }
+
+# Daemons started by start_daemon are killed when the test exits; a test
+# that stopped them itself may clear daemon_pids.
+daemon_pids=()
+cleanup_hooks+=('for p in "${daemon_pids[@]+"${daemon_pids[@]}"}"; do kill -KILL "$p" 2>/dev/null; done')
+
+# start_daemon REPO LOG [NETNS]: `cipfs daemon` on REPO (SIGINT stops it,
+# as Ctrl-C would), its output in LOG, in network namespace NETNS if
+# given; returns once it is ready, its pid in $daemon_pid.
+start_daemon() {
+  local in=()
+  [ $# -lt 3 ] || in=(ip netns exec "$3")
+  # ip and env exec what follows: $! is the daemon itself.
+  "${in[@]+"${in[@]}"}" env --default-signal=INT CIPFS_PATH="$1" "$BIN" daemon >"$2" 2>&1 &
+  daemon_pid=$!
+  daemon_pids+=("$daemon_pid")
+  for _ in $(seq 1 200); do
+    grep -q '^Daemon is ready$' "$2" && return 0
+    kill -0 "$daemon_pid" 2>/dev/null || fail "daemon exited: $(cat "$2")"
+    sleep 0.05
+  done
+  fail "daemon not ready: $(cat "$2")"
+}
+
+# stop_daemon PID SIGNAL: the daemon must exit within 10 s, with status 0.
+stop_daemon() {
+  kill "-$2" "$1"
+  for _ in $(seq 1 100); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$1" 2>/dev/null && fail "daemon $1 still running 10 s after SIG$2"
+  local st=0
+  wait "$1" || st=$?
+  expect_eq "daemon exit status after SIG$2" "$st" 0
+}
