@@ -231,7 +231,7 @@ static void boot_addr(dht_t *d, const char *maddr)
  * the host after that. */
 struct dns_box_s {
   pthread_mutex_t mu;
-  dht_t *d; /* NULL once the DHT halted; written on the loop only */
+  dht_t *d; /* NULL once the DHT halted */
   int refs; /* the DHT's, and one per resolver still running */
 };
 
@@ -254,6 +254,14 @@ static void dns_box_unref(dns_box_t *box)
   free(box);
 }
 
+/* No resolver hands anything to this DHT any more. */
+static void dns_box_forget(dns_box_t *box)
+{
+  pthread_mutex_lock(&box->mu);
+  box->d = NULL;
+  pthread_mutex_unlock(&box->mu);
+}
+
 static void dns_job_free(dns_job_t *x)
 {
   dht_strv_free(x->out, x->n);
@@ -265,8 +273,12 @@ static void dns_job_free(dns_job_t *x)
 static void dns_landed(p2p_host_t *h, void *arg)
 {
   dns_job_t *x = arg;
-  dht_t *d = x->box->d;
+  dht_t *d;
   (void)h;
+
+  pthread_mutex_lock(&x->box->mu);
+  d = x->box->d;
+  pthread_mutex_unlock(&x->box->mu);
 
   if (d != NULL) {
     if (x->rc == 0)
@@ -571,9 +583,7 @@ static void dht_destroy(dht_t *d)
   free(d->boot);
   buf_cleanup(&d->reprov);
   if (d->dns != NULL) { /* resolvers still running free it */
-    pthread_mutex_lock(&d->dns->mu);
-    d->dns->d = NULL;
-    pthread_mutex_unlock(&d->dns->mu);
+    dns_box_forget(d->dns);
     dns_box_unref(d->dns);
   }
   uv_cond_destroy(&d->cond);
@@ -664,9 +674,7 @@ static void halt_on_loop(p2p_host_t *h, void *arg)
   dht_lookup_cancel_all(d);
   dht_rpc_cancel_all(d);
   dht_srv_stop(d);
-  pthread_mutex_lock(&d->dns->mu);
-  d->dns->d = NULL;
-  pthread_mutex_unlock(&d->dns->mu);
+  dns_box_forget(d->dns);
   if (!d->started) { /* stopped before it started: nothing to close */
     tick_closed((uv_handle_t *)&d->tick);
     return;
@@ -683,6 +691,7 @@ void dht_stop(dht_t *d)
   /* A host that never started runs no calls: nothing of ours is on its
    * loop, and the queued start is dropped with the host. */
   if (!p2p_host_running(d->h) || p2p_host_call(d->h, halt_on_loop, d) < 0) {
+    dns_box_forget(d->dns); /* before the host goes */
     d->halted = true;
     return;
   }
