@@ -165,48 +165,53 @@ static int answer_get_value(dht_t *d, const dht_msg_t *req,
   return rc;
 }
 
-int dht_value_check(const uint8_t *key, size_t klen, const uint8_t *val,
-                    size_t vlen)
+static bool is_ipns(const uint8_t *key, size_t klen)
 {
-  static const char pk[] = "/pk/", ipns[] = "/ipns/";
+  return klen > 6 && memcmp(key, "/ipns/", 6) == 0;
+}
 
+/* dht_value_check; for an /ipns/ key, *rec then describes the record. */
+static int value_check(const uint8_t *key, size_t klen, const uint8_t *val,
+                       size_t vlen, ipns_record_t *rec)
+{
   if (vlen > DHT_VALUE_MAX || klen > DHT_KEY_MAX)
     return CIPFS_ETOOBIG;
-  if (klen > 4 && memcmp(key, pk, 4) == 0) {
+  if (klen > 4 && memcmp(key, "/pk/", 4) == 0) {
     peerid_t a, b;
     if (peerid_from_bytes(&a, key + 4, klen - 4) < 0 ||
         peerid_from_pubkey(&b, val, vlen) < 0 || !peerid_equal(&a, &b))
       return CIPFS_EPROTO;
     return 0;
   }
-  if (klen > 6 && memcmp(key, ipns, 6) == 0)
+  if (is_ipns(key, klen))
     return ipns_record_check(key + 6, klen - 6, val, vlen, (int64_t)time(NULL),
-                             NULL) < 0
+                             rec) < 0
                ? CIPFS_EPROTO
                : 0;
   return CIPFS_EPROTO;
 }
 
-/* An IPNS record we hold that is better than the one offered (a higher
- * sequence, or the same with a later EOL) stays, as kubo keeps it. Other
- * namespaces: the new value replaces the old. */
-static bool have_better(dht_t *d, const dht_bytes_t *k, const uint8_t *val,
-                        size_t vlen)
+int dht_value_check(const uint8_t *key, size_t klen, const uint8_t *val,
+                    size_t vlen)
 {
-  ipns_record_t now_rec, new_rec;
+  ipns_record_t rec;
+  return value_check(key, klen, val, vlen, &rec);
+}
+
+/* An IPNS record we hold that is better than the one offered (a higher
+ * sequence, or the same with a later EOL) stays, as kubo keeps it. */
+static bool have_better(dht_t *d, const dht_bytes_t *k,
+                        const ipns_record_t *offered)
+{
+  ipns_record_t held;
   uint8_t *old = NULL;
   size_t olen = 0;
-  int64_t now = (int64_t)time(NULL);
   bool better;
 
-  if (k->len <= 6 || memcmp(k->data, "/ipns/", 6) != 0 ||
-      dht_value_get(d->kv, k->data, k->len, &old, &olen) < 0)
+  if (dht_value_get(d->kv, k->data, k->len, &old, &olen) < 0)
     return false;
-  better = ipns_record_check(k->data + 6, k->len - 6, old, olen, now,
-                             &now_rec) == 0 &&
-           ipns_record_check(k->data + 6, k->len - 6, val, vlen, now,
-                             &new_rec) == 0 &&
-           ipns_record_cmp(&now_rec, &new_rec) > 0;
+  better = value_check(k->data, k->len, old, olen, &held) == 0 &&
+           ipns_record_cmp(&held, offered) > 0;
   free(old);
   return better;
 }
@@ -216,12 +221,14 @@ static bool have_better(dht_t *d, const dht_bytes_t *k, const uint8_t *val,
 static int take_value(dht_t *d, const dht_msg_t *req, buf_t *out)
 {
   const dht_bytes_t *k = &req->key;
+  ipns_record_t rec;
 
+  /* Other namespaces than /ipns/: the new value replaces the old. */
   if (!req->has_record || req->rec_key.len != k->len ||
       memcmp(req->rec_key.data, k->data, k->len) != 0 ||
-      dht_value_check(k->data, k->len, req->rec_value.data,
-                      req->rec_value.len) < 0 ||
-      have_better(d, k, req->rec_value.data, req->rec_value.len))
+      value_check(k->data, k->len, req->rec_value.data, req->rec_value.len,
+                  &rec) < 0 ||
+      (is_ipns(k->data, k->len) && have_better(d, k, &rec)))
     return CIPFS_EPROTO;
   if (dht_value_put(d->kv, k->data, k->len, req->rec_value.data,
                     req->rec_value.len) < 0)
